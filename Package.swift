@@ -1,0 +1,67 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Our own targets treat warnings as errors; dependencies are left alone.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Logbook",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "logbook", targets: ["LogbookCLI"]),
+        .library(name: "LogbookCore", targets: ["LogbookCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // C boundary: one system-library target per Debian package; only its wrapper imports it.
+        .systemLibrary(name: "CLogbookLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CLogbookZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLogbookCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "LogbookLMDB", dependencies: ["CLogbookLMDB"], swiftSettings: strict),
+        .target(name: "LogbookZstd", dependencies: ["CLogbookZstd"], swiftSettings: strict),
+        .target(name: "LogbookCrypto", dependencies: ["CLogbookCrypto"], swiftSettings: strict),
+        .target(name: "LogbookJSON", swiftSettings: strict),
+
+        // The C-free engine: events, codec, blocks, tenant logs, group commit.
+        .target(
+            name: "LogbookCore",
+            dependencies: [
+                "LogbookLMDB", "LogbookZstd", "LogbookCrypto", "LogbookJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "LogbookCLI",
+            dependencies: [
+                "LogbookCore", "LogbookJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "CoreBenchmark",
+            dependencies: ["LogbookCore", "LogbookJSON"],
+            path: "Benchmarks/CoreBenchmark",
+            swiftSettings: strict
+        ),
+
+        .target(name: "LogbookTestSupport", dependencies: ["LogbookCore"], path: "Tests/LogbookTestSupport"),
+        .testTarget(name: "LogbookJSONTests", dependencies: ["LogbookJSON"]),
+        .testTarget(name: "LogbookCoreTests", dependencies: ["LogbookCore", "LogbookTestSupport", "LogbookLMDB", "LogbookZstd", "LogbookCrypto"]),
+        .testTarget(name: "LogbookCLITests", dependencies: ["LogbookCore", "LogbookTestSupport"]),
+    ]
+)

@@ -1,0 +1,156 @@
+/// The body of a log block before compression (format v1, specs/storage.md): the block's events
+/// in columns — ids, types, flags, a table of the block's users, time deltas, durations, a table
+/// of distinct strings, then payloads that point into it.
+///
+/// Columns put like with like, which is what zstd needs to get well under the size of the
+/// events' JSON; the string table means a title repeated across a block is stored and decoded
+/// once. Sequences are not stored: event `i` has the block's first sequence plus `i`.
+enum BlockBody {
+    static let maxEvents = 1 << 20
+
+    /// Encodes `events` (sequences consecutive) into `w`.
+    static func encode(_ events: [Event], into w: inout ByteWriter) {
+        w.varint(UInt64(events.count))
+        for e in events { w.uuid(e.id) }
+        for e in events { w.u8(e.type.rawValue) }
+        for e in events { w.u8(EventCodec.flags(of: e)) }
+
+        var users: [UUID128: Int] = [:]
+        var userList: [UUID128] = []
+        var userIndex: [Int] = []
+        var actors = TableStrings()
+        var actorIndex = ByteWriter(capacity: 16)
+        for e in events {
+            if let s = e.subject {
+                if let i = users[s] {
+                    userIndex.append(i)
+                } else {
+                    users[s] = userList.count
+                    userIndex.append(userList.count)
+                    userList.append(s)
+                }
+            }
+            if let a = e.actor { actors.encode(a, into: &actorIndex) }
+        }
+        w.varint(UInt64(userList.count))
+        for u in userList { w.uuid(u) }
+        for i in userIndex { w.varint(UInt64(i)) }
+        actors.writeTable(into: &w)
+        w.raw(actorIndex.bytes)
+
+        var previous: Int64 = 0
+        for e in events {
+            w.svarint(e.occurredAt.microseconds &- previous)
+            previous = e.occurredAt.microseconds
+        }
+        previous = 0
+        for e in events {
+            w.svarint(e.recordedAt.microseconds &- previous)
+            previous = e.recordedAt.microseconds
+        }
+        for e in events { if let d = e.duration { w.svarint(d) } }
+
+        var strings = TableStrings()
+        var payloads = ByteWriter(capacity: events.count * 8)
+        for e in events { EventCodec.encodePayload(e.data, into: &payloads, strings: &strings) }
+        strings.writeTable(into: &w)
+        w.raw(payloads.bytes)
+    }
+
+    static func encode(_ events: [Event]) -> [UInt8] {
+        var w = ByteWriter(capacity: events.count * 64)
+        encode(events, into: &w)
+        return w.bytes
+    }
+
+    /// Decodes a body, assigning sequences from `firstSequence`. Throws on any inconsistency.
+    static func decode(_ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, into events: inout [Event])
+        throws(CodecError)
+    {
+        var r = ByteReader(bytes)
+        let n = try r.count(unit: 20)
+        events.removeAll(keepingCapacity: true)
+        events.reserveCapacity(n)
+        let ids = try r.bytes(16 * n)
+        let types = try r.bytes(n)
+        let flags = try r.bytes(n)
+        for i in 0..<n where flags[i] & ~EventCodec.Flag.known != 0 {
+            throw CodecError(code: .unknownTag, offset: flags.baseAddress! - bytes.baseAddress! + i)
+        }
+        let userCount = try r.count(unit: 16)
+        let userBytes = try r.bytes(16 * userCount)
+
+        // Build the events column by column, in the order the columns are stored.
+        for i in 0..<n {
+            guard let type = EventType(rawValue: types[i]) else {
+                throw CodecError(code: .unknownTag, offset: types.baseAddress! - bytes.baseAddress! + i)
+            }
+            events.append(
+                Event(
+                    sequence: firstSequence &+ UInt64(i), id: UUID128(bytes: ids, at: 16 * i), type: type,
+                    subject: nil, occurredAt: Timestamp(microseconds: 0), data: []))
+        }
+        for i in 0..<n where flags[i] & EventCodec.Flag.subject != 0 {
+            let index = try r.varint()
+            guard index < UInt64(userCount) else { throw r.fail(.outOfRange) }
+            events[i].subject = UUID128(bytes: userBytes, at: 16 * Int(index))
+        }
+        var actorTable = try TableStrings.readTable(&r)
+        for i in 0..<n where flags[i] & EventCodec.Flag.actor != 0 {
+            events[i].actor = try actorTable.decode(&r)
+        }
+        var previous: Int64 = 0
+        for i in 0..<n {
+            previous = previous &+ (try r.svarint())
+            events[i].occurredAt = Timestamp(microseconds: previous)
+        }
+        previous = 0
+        for i in 0..<n {
+            previous = previous &+ (try r.svarint())
+            events[i].recordedAt = Timestamp(microseconds: previous)
+        }
+        for i in 0..<n where flags[i] & EventCodec.Flag.duration != 0 {
+            events[i].duration = try r.svarint()
+        }
+        var strings = try TableStrings.readTable(&r)
+        for i in 0..<n {
+            events[i].data = try EventCodec.decodePayload(&r, strings: &strings)
+        }
+        guard r.isAtEnd else { throw r.fail(.trailingBytes) }
+    }
+}
+
+/// Strings as indexes into a table of the distinct strings of one block.
+struct TableStrings: StringCoding {
+    private var index: [String: Int] = [:]
+    private(set) var table: [String] = []
+
+    mutating func encode(_ s: String, into w: inout ByteWriter) {
+        if let i = index[s] {
+            w.varint(UInt64(i))
+        } else {
+            index[s] = table.count
+            w.varint(UInt64(table.count))
+            table.append(s)
+        }
+    }
+
+    mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String {
+        let i = try r.varint()
+        guard i < UInt64(table.count) else { throw r.fail(.outOfRange) }
+        return table[Int(i)]
+    }
+
+    func writeTable(into w: inout ByteWriter) {
+        w.varint(UInt64(table.count))
+        for s in table { w.string(s) }
+    }
+
+    static func readTable(_ r: inout ByteReader) throws(CodecError) -> TableStrings {
+        let n = try r.count()
+        var t = TableStrings()
+        t.table.reserveCapacity(n)
+        for _ in 0..<n { t.table.append(try r.string()) }
+        return t
+    }
+}

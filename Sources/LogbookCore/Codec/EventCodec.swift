@@ -1,0 +1,142 @@
+/// The canonical binary form of one event (format v1, specs/storage.md): what an event's hash
+/// covers. Blocks store events in a columnar layout (`BlockBody`) that decodes to the same events.
+public enum EventCodec {
+    public static let version: UInt8 = 1
+
+    enum Flag {
+        static let subject: UInt8 = 1
+        static let actor: UInt8 = 2
+        static let duration: UInt8 = 4
+        static let known: UInt8 = 7
+    }
+
+    enum Tag {
+        static let null: UInt8 = 0
+        static let `false`: UInt8 = 1
+        static let `true`: UInt8 = 2
+        static let int: UInt8 = 3
+        static let double: UInt8 = 4
+        static let string: UInt8 = 5
+        static let uuid: UInt8 = 6
+        static let time: UInt8 = 7
+        static let fields: UInt8 = 8
+    }
+
+    static func flags(of e: Event) -> UInt8 {
+        (e.subject != nil ? Flag.subject : 0) | (e.actor != nil ? Flag.actor : 0) | (e.duration != nil ? Flag.duration : 0)
+    }
+
+    /// Encodes `event` canonically.
+    public static func encode(_ event: Event) -> [UInt8] {
+        var w = ByteWriter(capacity: 128)
+        encode(event, into: &w)
+        return w.bytes
+    }
+
+    static func encode(_ e: Event, into w: inout ByteWriter) {
+        w.u8(version)
+        w.u8(e.type.rawValue)
+        w.uuid(e.id)
+        w.varint(e.sequence)
+        w.svarint(e.occurredAt.microseconds)
+        w.svarint(e.recordedAt.microseconds)
+        w.u8(flags(of: e))
+        if let s = e.subject { w.uuid(s) }
+        if let a = e.actor { w.string(a) }
+        if let d = e.duration { w.svarint(d) }
+        var strings = InlineStrings()
+        encodePayload(e.data, into: &w, strings: &strings)
+    }
+
+    /// Decodes one canonically encoded event.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Event {
+        var r = ByteReader(bytes)
+        guard try r.u8() == version else { throw CodecError(code: .unknownVersion, offset: 0) }
+        let type = try decodeType(&r)
+        let id = try r.uuid()
+        let seq = try r.varint()
+        let occurred = try r.svarint()
+        let recorded = try r.svarint()
+        let flags = try r.u8()
+        guard flags & ~Flag.known == 0 else { throw r.fail(.unknownTag) }
+        let subject = flags & Flag.subject != 0 ? try r.uuid() : nil
+        let actor = flags & Flag.actor != 0 ? try r.string() : nil
+        let duration = flags & Flag.duration != 0 ? try r.svarint() : nil
+        var strings = InlineStrings()
+        let data = try decodePayload(&r, strings: &strings)
+        guard r.isAtEnd else { throw r.fail(.trailingBytes) }
+        return Event(
+            sequence: seq, id: id, type: type, subject: subject, actor: actor,
+            occurredAt: Timestamp(microseconds: occurred), recordedAt: Timestamp(microseconds: recorded),
+            duration: duration, data: data)
+    }
+
+    static func decodeType(_ r: inout ByteReader) throws(CodecError) -> EventType {
+        guard let t = EventType(rawValue: try r.u8()) else { throw CodecError(code: .unknownTag, offset: r.offset - 1) }
+        return t
+    }
+
+    // MARK: Payload (shared with BlockBody, which stores strings in a per-block table)
+
+    static func encodePayload<S: StringCoding>(_ fields: [Field], into w: inout ByteWriter, strings: inout S) {
+        w.varint(UInt64(fields.count))
+        for f in fields {
+            w.u8(f.key.rawValue)
+            encodeValue(f.value, into: &w, strings: &strings)
+        }
+    }
+
+    static func encodeValue<S: StringCoding>(_ v: Value, into w: inout ByteWriter, strings: inout S) {
+        switch v {
+        case .null: w.u8(Tag.null)
+        case .bool(let b): w.u8(b ? Tag.true : Tag.false)
+        case .int(let i): w.u8(Tag.int); w.svarint(i)
+        case .double(let d): w.u8(Tag.double); w.u64(d.bitPattern)
+        case .string(let s): w.u8(Tag.string); strings.encode(s, into: &w)
+        case .uuid(let u): w.u8(Tag.uuid); w.uuid(u)
+        case .time(let t): w.u8(Tag.time); w.svarint(t.microseconds)
+        case .fields(let fs): w.u8(Tag.fields); encodePayload(fs, into: &w, strings: &strings)
+        }
+    }
+
+    static func decodePayload<S: StringCoding>(_ r: inout ByteReader, strings: inout S, depth: Int = 0)
+        throws(CodecError) -> [Field]
+    {
+        let n = try r.count(unit: 2)
+        var fields: [Field] = []
+        fields.reserveCapacity(n)
+        for _ in 0..<n {
+            guard let key = FieldKey(rawValue: try r.u8()) else { throw CodecError(code: .unknownTag, offset: r.offset - 1) }
+            let tag = try r.u8()
+            let value: Value
+            switch tag {
+            case Tag.null: value = .null
+            case Tag.false: value = .bool(false)
+            case Tag.true: value = .bool(true)
+            case Tag.int: value = .int(try r.svarint())
+            case Tag.double: value = .double(Double(bitPattern: try r.u64()))
+            case Tag.string: value = .string(try strings.decode(&r))
+            case Tag.uuid: value = .uuid(try r.uuid())
+            case Tag.time: value = .time(Timestamp(microseconds: try r.svarint()))
+            case Tag.fields:
+                // Only one level: a correction's replacement set. Deeper nesting is corruption.
+                guard depth == 0 else { throw CodecError(code: .unknownTag, offset: r.offset - 1) }
+                value = .fields(try decodePayload(&r, strings: &strings, depth: 1))
+            default: throw CodecError(code: .unknownTag, offset: r.offset - 1)
+            }
+            fields.append(Field(key, value))
+        }
+        return fields
+    }
+}
+
+/// How payload strings are written: inline (canonical form) or as indexes into a block's table.
+protocol StringCoding {
+    mutating func encode(_ s: String, into w: inout ByteWriter)
+    mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String
+}
+
+struct InlineStrings: StringCoding {
+    mutating func encode(_ s: String, into w: inout ByteWriter) { w.string(s) }
+    mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String { try r.string() }
+}

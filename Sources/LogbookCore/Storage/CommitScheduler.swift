@@ -1,0 +1,57 @@
+import DequeModule
+import Foundation
+
+/// A fixed pool of threads that run tenant commits.
+///
+/// A tenant with pending appends is queued here at most once (its `scheduled` flag), so its
+/// commits are serial while different tenants commit in parallel. Commits block in fsync,
+/// which is why these are plain threads and not Swift concurrency's cooperative pool.
+final class CommitScheduler: @unchecked Sendable {
+    // @unchecked: all mutable state is guarded by `condition`.
+    private let condition = NSCondition()
+    private var ready: Deque<TenantLog> = []
+    private var stopping = false
+    private var running = 0
+    private let work: @Sendable (TenantLog) -> Void
+
+    init(threads: Int, work: @escaping @Sendable (TenantLog) -> Void) {
+        self.work = work
+        running = threads
+        for i in 0..<threads {
+            let thread = Thread { [self] in loop() }
+            thread.name = "logbook-commit-\(i)"
+            thread.start()
+        }
+    }
+
+    func schedule(_ log: TenantLog) {
+        condition.lock()
+        ready.append(log)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while ready.isEmpty && !stopping { condition.wait() }
+            guard let log = ready.popFirst() else {
+                running -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            work(log)
+        }
+    }
+
+    /// Lets the threads finish what is queued, then stops them and waits for them to exit.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running > 0 { condition.wait() }
+        condition.unlock()
+    }
+}

@@ -1,0 +1,35 @@
+extension LogStore {
+    /// Tunables; the defaults suit one machine with up to tens of thousands of tenants.
+    public struct Options: Sendable {
+        /// Most events one commit (one write transaction, one fsync) takes from a tenant's queue.
+        public var maxBatchEvents = 4096
+        /// Most events in one stored block; bigger batches are split into several blocks.
+        public var maxBlockEvents = 1000
+        /// How long a commit waits for more appends to join when its batch is small (microseconds).
+        /// 0: commit at once; appends that arrive during a commit form the next batch anyway.
+        public var maxBatchDelayMicros = 0
+        /// Events waiting in one tenant's queue before appends to it are refused (`queueFull`).
+        public var maxQueuedEventsPerTenant = 200_000
+        /// Events waiting in all queues before appends are refused.
+        public var maxQueuedEvents = 1_000_000
+        /// Open tenant environments kept in the LRU (each holds two file descriptors and a map).
+        public var maxOpenTenants = 256
+        /// Threads that run commits; a commit mostly waits for fsync, so more than cores helps.
+        public var commitThreads = 8
+        /// Virtual size reserved per tenant environment; files grow only as data is written.
+        public var mapSize = 1 << 36
+        /// zstd level for block bodies.
+        public var compressionLevel: Int32 = 3
+        /// Train a per-tenant zstd dictionary once a tenant has this many events (0: never).
+        public var dictionaryTrainingEvents = 2000
+        /// Size of a trained dictionary, bytes.
+        public var dictionarySize = 16 * 1024
+        /// Skip fsync. Only for tests and tools that rebuild from elsewhere: a crash may lose
+        /// acknowledged events.
+        public var unsafeNoSync = false
+        /// The server clock used for `recordedAt`; replaceable in tests.
+        public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
+
+        public init() {}
+    }
+}

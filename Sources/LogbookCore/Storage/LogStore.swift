@@ -1,0 +1,288 @@
+import Foundation
+public import Logging
+import Synchronization
+
+/// The event store: one append-only, hash-chained log per tenant, with durable group commit.
+///
+/// ```swift
+/// let store = try LogStore(directory: "./data", logger: logger)
+/// let outcomes = try await store.append(events, to: tenant)   // durable when it returns
+/// try store.read(tenant, from: 1) { event in print(event.sequence); return true }
+/// store.close()
+/// ```
+public final class LogStore: Sendable {
+    public let directory: String
+    public let options: Options
+    let logger: Logger
+    private let tenantsDirectory: String
+    private let table: Mutex<TenantTable>
+    private let queuedEvents = Atomic<Int>(0)
+    private let closed = Atomic<Bool>(false)
+    private let scheduler: CommitScheduler
+    private let inFlight = Atomic<Int>(0)
+
+    struct TenantTable {
+        var open: [TenantID: Slot] = [:]
+        var clock: UInt64 = 0
+    }
+
+    struct Slot {
+        var log: TenantLog
+        var users: Int
+        var lastUse: UInt64
+    }
+
+    /// Opens (creating if needed) the store in `directory` (mode 0700).
+    ///
+    /// - Throws: `LogError` with `.io` when the directory cannot be created.
+    public init(directory: String, options: Options = Options(), logger: Logger = Logger(label: "logbook.store"))
+        throws(LogError)
+    {
+        self.directory = directory
+        self.options = options
+        self.logger = logger
+        tenantsDirectory = directory + "/tenants"
+        for dir in [directory, tenantsDirectory] {
+            if mkdir(dir, 0o700) != 0 && errno != EEXIST {
+                throw LogError(.io, "cannot create \(dir): \(String(cString: strerror(errno)))")
+            }
+        }
+        table = Mutex(TenantTable())
+        let box = WeakStore()
+        scheduler = CommitScheduler(threads: max(1, options.commitThreads)) { log in box.store?.runCommits(log) }
+        box.store = self
+    }
+
+    // MARK: Tenants
+
+    /// Tenants that have a log in this store, sorted by name.
+    public func tenants() -> [TenantID] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tenantsDirectory)) ?? []
+        return names.compactMap(TenantID.init).sorted()
+    }
+
+    /// Number of tenant environments open right now (bounded by `maxOpenTenants`).
+    public var openTenantCount: Int { table.withLock { $0.open.count } }
+
+    /// Runs `body` with the tenant's log open, keeping it out of LRU eviction meanwhile.
+    func withTenant<R>(_ tenant: TenantID, create: Bool, _ body: (TenantLog) throws -> R) throws -> R {
+        let log = try acquire(tenant, create: create)
+        defer { release(tenant) }
+        return try body(log)
+    }
+
+    func acquire(_ tenant: TenantID, create: Bool) throws(LogError) -> TenantLog {
+        try table.withLock { (t: inout TenantTable) throws(LogError) -> TenantLog in
+            t.clock += 1
+            if var slot = t.open[tenant] {
+                slot.users += 1
+                slot.lastUse = t.clock
+                t.open[tenant] = slot
+                return slot.log
+            }
+            if t.open.count >= options.maxOpenTenants {
+                // Evict the least recently used environment nobody is using. Its last reference
+                // goes with the slot, which closes it: never two handles on one environment.
+                guard let victim = t.open.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse })
+                else {
+                    throw LogError(.tooManyOpenTenants, "all \(options.maxOpenTenants) open tenant slots are busy; retry")
+                }
+                t.open[victim.key] = nil
+            }
+            // Opening under the table lock keeps one environment per tenant in this process.
+            let log = try TenantLog.open(tenant: tenant, directory: tenantsDirectory, options: options, create: create)
+            t.open[tenant] = Slot(log: log, users: 1, lastUse: t.clock)
+            return log
+        }
+    }
+
+    func release(_ tenant: TenantID) {
+        table.withLock { t in t.open[tenant]?.users -= 1 }
+    }
+
+    // MARK: Append
+
+    /// Appends `events` to `tenant`'s log (creating the tenant on first use) and returns once
+    /// they are durable, with one outcome per event in order.
+    ///
+    /// - Throws: `LogError` `.queueFull` at once when the queues are full (retry later),
+    ///   `.closed` after `close()`, `.storageFull`/`.io` when the commit failed (nothing written).
+    public func append(_ events: [Event], to tenant: TenantID) async throws(LogError) -> [AppendOutcome] {
+        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<[AppendOutcome], LogError>, Never>) in
+            do throws(LogError) {
+                try submit(events, to: tenant) { c.resume(returning: $0) }
+            } catch {
+                c.resume(returning: .failure(error))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Queues `events` for `tenant` and calls `completion` (on a commit thread) once they are
+    /// durable or failed. Appends submitted to one tenant commit in submission order.
+    ///
+    /// - Throws: `.queueFull`, `.closed`, `.tooManyOpenTenants` synchronously; nothing is queued then.
+    public func submit(
+        _ events: [Event], to tenant: TenantID,
+        completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
+    ) throws(LogError) {
+        guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
+        if events.isEmpty { return completion(.success([])) }
+        let n = events.count
+        let total = queuedEvents.add(n, ordering: .relaxed).newValue
+        if total > options.maxQueuedEvents && total != n {
+            queuedEvents.subtract(n, ordering: .relaxed)
+            throw LogError(.queueFull, "the store's append queues hold \(options.maxQueuedEvents) events; retry later")
+        }
+        let log: TenantLog
+        do { log = try acquire(tenant, create: true) } catch {
+            queuedEvents.subtract(n, ordering: .relaxed)
+            throw error
+        }
+        let schedule = log.queue.withLock { q -> Bool? in
+            if q.queuedEvents > 0 && q.queuedEvents + n > options.maxQueuedEventsPerTenant { return nil }
+            q.pending.append(.init(events: events, completion: completion))
+            q.queuedEvents += n
+            if q.scheduled { return false }
+            q.scheduled = true
+            return true
+        }
+        guard let schedule else {
+            release(tenant)
+            queuedEvents.subtract(n, ordering: .relaxed)
+            throw LogError(.queueFull, "tenant \(tenant)'s append queue is full; retry later")
+        }
+        inFlight.add(1, ordering: .relaxed)
+        if schedule { scheduler.schedule(log) }
+    }
+
+    /// One turn of a tenant on a commit thread: take a batch, commit it, answer its callers,
+    /// and re-queue the tenant if more arrived meanwhile.
+    fileprivate func runCommits(_ log: TenantLog) {
+        if options.maxBatchDelayMicros > 0 {
+            let queued = log.queue.withLock { $0.queuedEvents }
+            if queued < options.maxBatchEvents { usleep(UInt32(options.maxBatchDelayMicros)) }
+        }
+        let batch = log.queue.withLock { q -> [TenantLog.PendingAppend] in
+            var batch: [TenantLog.PendingAppend] = []
+            var n = 0
+            while let first = q.pending.first, batch.isEmpty || n + first.events.count <= options.maxBatchEvents {
+                n += first.events.count
+                batch.append(q.pending.removeFirst())
+            }
+            return batch
+        }
+        let events = batch.count == 1 ? batch[0].events : batch.flatMap(\.events)
+        let result: Result<[AppendOutcome], LogError>
+        do {
+            result = .success(try log.commit(events))
+        } catch {
+            logger.error("commit failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
+            result = .failure(error)
+        }
+        if case .success = result { log.publish(log.head.lastSequence) }
+        var offset = 0
+        for p in batch {
+            let n = p.events.count
+            p.completion(result.map { Array($0[offset..<(offset + n)]) })
+            offset += n
+        }
+        queuedEvents.subtract(events.count, ordering: .relaxed)
+        let again = log.queue.withLock { q -> Bool in
+            q.queuedEvents -= events.count
+            if q.pending.isEmpty {
+                q.scheduled = false
+                return false
+            }
+            return true
+        }
+        for _ in batch { release(log.tenant) }
+        inFlight.subtract(batch.count, ordering: .relaxed)
+        if again { scheduler.schedule(log) }
+    }
+
+    // MARK: Read
+
+    /// The last committed sequence of `tenant` (0 when it has no events).
+    public func lastSequence(_ tenant: TenantID) throws(LogError) -> UInt64 {
+        try wrap { try withTenant(tenant, create: false) { $0.committed.load(ordering: .acquiring) } }
+    }
+
+    /// Streams `tenant`'s events with sequences in `from...to` (and occurred-at in `occurred`,
+    /// when given) to `body`, in order, until it returns false. Constant memory.
+    public func read(
+        _ tenant: TenantID, from: UInt64 = 1, to: UInt64 = .max, occurred: Range<Timestamp>? = nil,
+        _ body: (Event) throws -> Bool
+    ) throws {
+        guard from <= to else { return }
+        try withTenant(tenant, create: false) { try $0.scan(sequences: max(from, 1)...to, occurred: occurred, body) }
+    }
+
+    /// Waits until `tenant` has an event after `sequence`; returns its new last sequence.
+    public func waitForEvents(_ tenant: TenantID, after sequence: UInt64) async throws(LogError) -> UInt64 {
+        let log = try acquire(tenant, create: false)
+        defer { release(tenant) }
+        return await log.waitForEvents(after: sequence)
+    }
+
+    // MARK: Inspect
+
+    /// Sizes and counts of one tenant.
+    public struct TenantStats: Sendable {
+        public var tenant: TenantID
+        public var events: UInt64
+        public var blocks: UInt64
+        /// Uncompressed block bodies.
+        public var rawBytes: UInt64
+        /// Stored blocks: headers plus compressed bodies.
+        public var logBytes: UInt64
+        /// Every file of the tenant's environment on disk, indexes included.
+        public var fileBytes: UInt64
+        public var dictionaryID: UInt32
+    }
+
+    public func stats(_ tenant: TenantID) throws(LogError) -> TenantStats {
+        try wrap {
+            try withTenant(tenant, create: false) { log in
+                let h = log.head
+                var files: UInt64 = 0
+                let dir = tenantsDirectory + "/" + tenant.rawValue
+                for name in ["data.mdb", "lock.mdb"] {
+                    var st = stat()
+                    if stat(dir + "/" + name, &st) == 0 { files += UInt64(st.st_size) }
+                }
+                return TenantStats(
+                    tenant: tenant, events: h.lastSequence, blocks: h.blocks, rawBytes: h.rawBytes, logBytes: h.logBytes,
+                    fileBytes: files, dictionaryID: h.dictionaryID)
+            }
+        }
+    }
+
+    /// Walks `tenant`'s whole chain; see `VerifyReport`.
+    public func verify(_ tenant: TenantID, progress: (Int, Int) -> Void = { _, _ in }) throws(LogError) -> VerifyReport {
+        try wrap { try withTenant(tenant, create: false) { try $0.verify(progress: progress) } }
+    }
+
+    private func wrap<R>(_ body: () throws -> R) throws(LogError) -> R {
+        do { return try body() } catch let e as LogError { throw e } catch {
+            throw LogError(.io, "storage operation failed", cause: error)
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Stops taking appends, commits everything queued, and stops the commit threads.
+    /// Appends already acknowledged are durable whether or not this runs.
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        while inFlight.load(ordering: .acquiring) > 0 { usleep(200) }
+        scheduler.stop()
+        table.withLock { $0.open.removeAll() }
+    }
+}
+
+/// Breaks the store → scheduler → closure → store cycle.
+private final class WeakStore: @unchecked Sendable {
+    // @unchecked: written once in LogStore.init before any commit can run.
+    weak var store: LogStore?
+}

@@ -1,0 +1,145 @@
+import LogbookCrypto
+import LogbookLMDB
+import LogbookZstd
+
+extension TenantLog {
+    /// Commits `events` in one durable write transaction: duplicates are answered with the
+    /// original sequence, the rest get the next sequences, blocks are appended and chained,
+    /// and the dedup index and chain head are updated. Runs on a commit worker thread.
+    ///
+    /// All or nothing: when it throws, nothing was written and the in-memory head is unchanged.
+    @available(*, noasync)
+    func commit(_ events: [Event]) throws(LogError) -> [AppendOutcome] {
+        var newHead = head
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(events.count)
+        do {
+            try env.write { (txn: inout WriteTransaction) throws in
+                if newHead.lastSequence >= nextTrainingAt {
+                    try trainDictionary(&txn, head: &newHead)
+                }
+                var fresh: [Event] = []
+                fresh.reserveCapacity(events.count)
+                var inBatch: [EventID: UInt64] = [:]
+                let now = max(options.clock(), newHead.lastRecorded)
+                for var e in events {
+                    if let seq = inBatch[e.id] {
+                        outcomes.append(.duplicate(sequence: seq))
+                    } else if let seq = try lookupDuplicate(e.id, in: txn) {
+                        outcomes.append(.duplicate(sequence: seq))
+                    } else {
+                        e.sequence = newHead.lastSequence + UInt64(fresh.count) + 1
+                        e.recordedAt = now
+                        inBatch[e.id] = e.sequence
+                        outcomes.append(.appended(sequence: e.sequence))
+                        fresh.append(e)
+                    }
+                }
+                var start = 0
+                while start < fresh.count {
+                    let end = min(start + options.maxBlockEvents, fresh.count)
+                    try writeBlock(fresh[start..<end], txn: txn, head: &newHead)
+                    start = end
+                }
+                for e in fresh { try recordID(e.id, sequence: e.sequence, in: txn) }
+                if !fresh.isEmpty || newHead.dictionaryID != head.dictionaryID {
+                    let encoded = newHead.encode()
+                    try TenantLog.headKey.withUnsafeBytes { k in
+                        try encoded.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
+                    }
+                }
+            }
+        } catch let error as LMDBError where error.isMapFull {
+            throw LogError(.storageFull, "the log of tenant \(tenant) reached its map size; raise mapSize", cause: error)
+        } catch let error as LogError {
+            throw error
+        } catch {
+            throw LogError(.io, "commit to the log of tenant \(tenant) failed", cause: error)
+        }
+        head = newHead
+        return outcomes
+    }
+
+    /// Encodes, hashes, compresses and appends one block.
+    private func writeBlock(_ events: ArraySlice<Event>, txn: borrowing WriteTransaction, head: inout ChainHead) throws {
+        var leaves: [Digest] = []
+        leaves.reserveCapacity(events.count)
+        var minO = Timestamp.max, maxO = Timestamp.min
+        for e in events {
+            leaves.append(ChainHash.event(e, &sha, scratch: &scratch))
+            minO = min(minO, e.occurredAt)
+            maxO = max(maxO, e.occurredAt)
+        }
+        let root = ChainHash.merkleRoot(leaves, &sha)
+        let body = BlockBody.encode(Array(events))
+        let dict = try dictionary(head.dictionaryID)
+        var compressed: [UInt8] = []
+        try body.withUnsafeBytes { try compressor.compress($0, dictionary: dict, appendingTo: &compressed) }
+        let first = events.first!
+        var header = BlockHeader(
+            codec: .zstd, count: UInt32(events.count), firstSequence: first.sequence, minOccurred: minO,
+            maxOccurred: maxO, minRecorded: first.recordedAt, maxRecorded: events.last!.recordedAt,
+            dictionaryID: head.dictionaryID, rawSize: UInt32(body.count), bodySize: UInt32(compressed.count),
+            previousHash: head.lastHash, eventsRoot: root)
+        header.blockHash = header.computeHash(&sha)
+        var w = ByteWriter(capacity: BlockHeader.size)
+        header.encode(into: &w)
+        let headerBytes = w.bytes
+        let key = TenantLog.blockKey(first.sequence)
+        let size = headerBytes.count + compressed.count
+        // MDB_APPEND: keys must grow, so an out-of-order block is refused by LMDB itself.
+        try key.withUnsafeBytes { k in
+            try txn.reserve(log, key: k, size: size, flags: .append) { out in
+                headerBytes.withUnsafeBytes { out.copyMemory(from: $0) }
+                compressed.withUnsafeBytes {
+                    UnsafeMutableRawBufferPointer(rebasing: out[headerBytes.count...]).copyMemory(from: $0)
+                }
+            }
+        }
+        head.lastSequence = header.lastSequence
+        head.lastHash = header.blockHash
+        head.lastRecorded = header.maxRecorded
+        head.blocks += 1
+        head.rawBytes += UInt64(body.count)
+        head.logBytes += UInt64(size)
+    }
+
+    /// A block's key: its first sequence, big-endian, so LMDB's byte order is sequence order.
+    static func blockKey(_ sequence: UInt64) -> [UInt8] { withUnsafeBytes(of: sequence.bigEndian, Array.init) }
+
+    /// Trains the tenant's zstd dictionary from its recent events and makes it current.
+    private func trainDictionary(_ txn: inout WriteTransaction, head: inout ChainHead) throws {
+        var buffer: [UInt8] = []
+        var sizes: [Int] = []
+        var events: [Event] = []
+        var decompressor = ZstdDecompressor()
+        var raw: [UInt8] = []
+        try txn.withCursor(log) { cursor in
+            var entry = try cursor.last()
+            while let e = entry, sizes.count < 8192 {
+                try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
+                for ev in events {
+                    var w = ByteWriter(capacity: 128)
+                    if let s = ev.subject { w.uuid(s) }
+                    for f in ev.data { if case .string(let s) = f.value { w.string(s) } }
+                    buffer += w.bytes
+                    sizes.append(w.bytes.count)
+                }
+                entry = try cursor.previous()
+            }
+        }
+        nextTrainingAt = .max
+        guard let bytes = try? ZstdDictionary.train(buffer: buffer, sizes: sizes, capacity: options.dictionarySize),
+            let dict = try? ZstdDictionary(bytes: bytes, level: options.compressionLevel), dict.id != 0
+        else {
+            // Too little or too uniform data: try again when the tenant has grown fourfold.
+            nextTrainingAt = head.lastSequence * 4
+            return
+        }
+        try TenantLog.dictionaryKey(dict.id).withUnsafeBytes { k in
+            try bytes.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
+        }
+        dictionaries.withLock { $0[dict.id] = dict }
+        head.dictionaryID = dict.id
+    }
+}

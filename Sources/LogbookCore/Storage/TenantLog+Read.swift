@@ -1,0 +1,109 @@
+import LogbookLMDB
+import LogbookZstd
+
+extension TenantLog {
+    /// Largest body a block may claim; a header claiming more is corrupt.
+    static let maxRawBlockSize = 256 << 20
+
+    /// Decodes a stored block (header + body) into `events`.
+    func decodeBlock(
+        _ stored: UnsafeRawBufferPointer, decompressor: inout ZstdDecompressor, raw: inout [UInt8],
+        into events: inout [Event]
+    ) throws {
+        let header = try BlockHeader(decoding: stored)
+        try decodeBody(header, stored, decompressor: &decompressor, raw: &raw, into: &events)
+    }
+
+    func decodeBody(
+        _ header: BlockHeader, _ stored: UnsafeRawBufferPointer, decompressor: inout ZstdDecompressor,
+        raw: inout [UInt8], into events: inout [Event]
+    ) throws {
+        guard stored.count == BlockHeader.size + Int(header.bodySize) else {
+            throw CodecError(code: .truncated, offset: stored.count)
+        }
+        let body = UnsafeRawBufferPointer(rebasing: stored[BlockHeader.size...])
+        switch header.codec {
+        case .zstd:
+            try decompressor.decompress(
+                body, dictionary: try dictionary(header.dictionaryID),
+                maxSize: min(Int(header.rawSize), TenantLog.maxRawBlockSize), into: &raw)
+            try raw.withUnsafeBytes { try BlockBody.decode($0, firstSequence: header.firstSequence, into: &events) }
+        case .none:
+            try BlockBody.decode(body, firstSequence: header.firstSequence, into: &events)
+        }
+        guard events.count == Int(header.count) else { throw CodecError(code: .outOfRange, offset: 4) }
+    }
+
+    /// Calls `body` with every event whose sequence is in `sequences` and, when given, whose
+    /// occurred-at lies in `occurred`, in sequence order, until `body` returns false.
+    ///
+    /// Memory stays bounded: blocks are decoded a few at a time, each group in a short read
+    /// transaction (a long one would pin pages the writer wants to reuse).
+    func scan(
+        sequences: ClosedRange<UInt64>, occurred: Range<Timestamp>? = nil, _ body: (Event) throws -> Bool
+    ) throws {
+        var decompressor = ZstdDecompressor()
+        var raw: [UInt8] = []
+        var events: [Event] = []
+        var out: [Event] = []
+        var next = sequences.lowerBound
+        let last = min(sequences.upperBound, committed.load(ordering: .acquiring))
+        while next <= last {
+            out.removeAll(keepingCapacity: true)
+            let key = TenantLog.blockKey(next)
+            var reachedEnd = false
+            try env.read { txn in
+                try txn.withCursor(log) { cursor in
+                    try key.withUnsafeBytes { kb in
+                        var entry = try cursor.seek(atLeast: kb)
+                        // The block holding `next` may start before it.
+                        if entry == nil || !entry!.key.elementsEqual(kb) {
+                            if let previous = try (entry == nil ? cursor.last() : cursor.previous()) {
+                                let h = try BlockHeader(decoding: previous.value)
+                                entry = h.lastSequence >= next ? previous : try cursor.next()
+                            } else {
+                                entry = try cursor.first()
+                            }
+                        }
+                        while let e = entry, out.count < 4096 {
+                            let header = try BlockHeader(decoding: e.value)
+                            if header.firstSequence > last { reachedEnd = true; break }
+                            let timeMatch = occurred.map {
+                                header.maxOccurred >= $0.lowerBound && header.minOccurred < $0.upperBound
+                            } ?? true
+                            if timeMatch {
+                                try decodeBody(header, e.value, decompressor: &decompressor, raw: &raw, into: &events)
+                                for ev in events where ev.sequence >= next && ev.sequence <= last {
+                                    if let occurred, !occurred.contains(ev.occurredAt) { continue }
+                                    out.append(ev)
+                                }
+                            }
+                            next = header.lastSequence + 1
+                            entry = try cursor.next()
+                        }
+                        if entry == nil { reachedEnd = true }
+                    }
+                }
+            }
+            for e in out where try !body(e) { return }
+            if reachedEnd { return }
+        }
+    }
+
+    /// Waits until an event after `sequence` is committed; returns the new last sequence.
+    func waitForEvents(after sequence: UInt64) async -> UInt64 {
+        let current = committed.load(ordering: .acquiring)
+        if current > sequence { return current }
+        return await withCheckedContinuation { continuation in
+            let resumeNow: UInt64? = waiters.withLock { w in
+                // Re-check under the lock: a commit may have published in between.
+                let now = committed.load(ordering: .acquiring)
+                if now > sequence { return now }
+                w.nextID += 1
+                w.list.append((w.nextID, sequence, continuation))
+                return nil
+            }
+            if let resumeNow { continuation.resume(returning: resumeNow) }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import DequeModule
+import Foundation
+import LogbookCrypto
+import LogbookLMDB
+import LogbookZstd
+import Synchronization
+
+/// One tenant's log: its own LMDB environment (directory 0700, files 0600) with the named
+/// databases `log` (blocks), `meta` (chain head, dictionaries) and `dedup` (event ids).
+///
+/// `@unchecked Sendable`: the writer state (`head`, `compressor`, `sha`) is touched only by the
+/// commit worker that holds this log's `scheduled` flag, so by one thread at a time, with the
+/// queue's mutex ordering the hand-over between workers. Everything else is immutable or behind
+/// a `Mutex`/`Atomic`.
+final class TenantLog: @unchecked Sendable {
+    let tenant: TenantID
+    let env: Environment
+    let log: Database
+    let meta: Database
+    let dedup: Database
+    let options: LogStore.Options
+
+    // Writer state.
+    var head: ChainHead
+    var compressor: ZstdCompressor
+    var sha = SHA256()
+    var scratch = ByteWriter(capacity: 512)
+    var nextTrainingAt: UInt64
+
+    /// The last committed sequence, for readers and followers.
+    let committed: Atomic<UInt64>
+    let queue = Mutex(QueueState())
+    let dictionaries = Mutex<[UInt32: ZstdDictionary]>([:])
+    let waiters = Mutex(Waiters())
+
+    struct QueueState {
+        var pending: Deque<PendingAppend> = []
+        var queuedEvents = 0
+        var scheduled = false
+    }
+
+    struct PendingAppend {
+        var events: [Event]
+        var completion: @Sendable (Result<[AppendOutcome], LogError>) -> Void
+    }
+
+    struct Waiters {
+        var nextID = 0
+        var list: [(id: Int, after: UInt64, continuation: CheckedContinuation<UInt64, Never>)] = []
+    }
+
+    static let headKey = Array("head".utf8)
+    static let tenantKey = Array("tenant".utf8)
+    static func dictionaryKey(_ id: UInt32) -> [UInt8] { Array("dict/".utf8) + withUnsafeBytes(of: id.bigEndian, Array.init) }
+
+    /// Opens the tenant's environment in `directory`, creating it when `create` is set.
+    static func open(tenant: TenantID, directory: String, options: LogStore.Options, create: Bool) throws(LogError)
+        -> TenantLog
+    {
+        let path = directory + "/" + tenant.rawValue
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            guard create else { throw LogError(.tenantNotFound, "tenant \(tenant) does not exist") }
+            guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+                throw LogError(.io, "cannot create the directory of tenant \(tenant): \(String(cString: strerror(errno)))")
+            }
+        }
+        do {
+            var envOptions = Environment.Options()
+            envOptions.mapSize = options.mapSize
+            envOptions.noSync = options.unsafeNoSync
+            let env = try Environment(path: path, options: envOptions)
+            return try TenantLog(tenant: tenant, env: env, options: options)
+        } catch let error as LogError {
+            throw error
+        } catch {
+            throw LogError(.io, "cannot open the log of tenant \(tenant)", cause: error)
+        }
+    }
+
+    private init(tenant: TenantID, env: Environment, options: LogStore.Options) throws {
+        self.tenant = tenant
+        self.env = env
+        self.options = options
+        // One write transaction creates the databases and stamps the tenant's name; for an
+        // existing tenant it changes nothing, so LMDB skips the commit's fsync.
+        let stamp = Array(tenant.rawValue.utf8)
+        (log, meta, dedup) = try env.write { (txn: inout WriteTransaction) throws in
+            let log = try txn.openDatabase("log", flags: [.create])
+            let meta = try txn.openDatabase("meta", flags: [.create])
+            let dedup = try txn.openDatabase("dedup", flags: [.create, .duplicateSort, .duplicateFixed])
+            let existing = try stamp.withUnsafeBytes { _ in
+                try TenantLog.tenantKey.withUnsafeBytes { k in try txn.get(meta, key: k) { $0.map { Array($0) } } }
+            }
+            if let existing {
+                guard existing == stamp else {
+                    throw LogError(.corrupt, "the directory of tenant \(tenant) holds another tenant's log")
+                }
+            } else {
+                try TenantLog.tenantKey.withUnsafeBytes { k in
+                    try stamp.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
+                }
+            }
+            return (log, meta, dedup)
+        }
+        let genesis = ChainHash.genesis(tenant)
+        let metaDB = meta
+        head = try env.read { txn in
+            try TenantLog.headKey.withUnsafeBytes { k in
+                try txn.get(metaDB, key: k) { v throws -> ChainHead in
+                    guard let v else { return ChainHead(genesis: genesis) }
+                    return try ChainHead(decoding: v)
+                }
+            }
+        }
+        committed = Atomic(head.lastSequence)
+        compressor = ZstdCompressor(level: options.compressionLevel)
+        nextTrainingAt = head.dictionaryID == 0 ? UInt64(options.dictionaryTrainingEvents) : .max
+    }
+
+    /// The dictionary with `id`, loaded from `meta` on first use.
+    func dictionary(_ id: UInt32) throws -> ZstdDictionary? {
+        if id == 0 { return nil }
+        if let d = dictionaries.withLock({ $0[id] }) { return d }
+        let bytes = try env.read { txn in
+            try TenantLog.dictionaryKey(id).withUnsafeBytes { k in try txn.get(meta, key: k) { $0.map { Array($0) } } }
+        }
+        guard let bytes else { throw LogError(.corrupt, "dictionary \(id) of tenant \(tenant) is missing") }
+        let d = try ZstdDictionary(bytes: bytes, level: options.compressionLevel)
+        dictionaries.withLock { $0[id] = d }
+        return d
+    }
+
+    /// Wakes followers waiting for sequences up to `sequence`.
+    func publish(_ sequence: UInt64) {
+        committed.store(sequence, ordering: .releasing)
+        let ready = waiters.withLock { w in
+            let ready = w.list.filter { $0.after < sequence }
+            w.list.removeAll { $0.after < sequence }
+            return ready
+        }
+        for r in ready { r.continuation.resume(returning: sequence) }
+    }
+}

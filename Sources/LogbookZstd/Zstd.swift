@@ -1,0 +1,149 @@
+internal import CLogbookZstd
+
+/// An error reported by zstd. The message names zstd's error, never the data.
+public struct ZstdError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var operation: String
+    public var reason: String
+    public var description: String { "zstd \(operation) failed: \(reason)" }
+}
+
+@inline(__always)
+func checked(_ rc: Int, _ operation: @autoclosure () -> String) throws(ZstdError) -> Int {
+    if ZSTD_isError(rc) != 0 {
+        throw ZstdError(operation: operation(), reason: String(cString: ZSTD_getErrorName(rc)))
+    }
+    return rc
+}
+
+/// A trained dictionary, prepared once for compression at one level and for decompression.
+///
+/// `@unchecked Sendable`: zstd.h says a `ZSTD_CDict`/`ZSTD_DDict` "can be shared by multiple
+/// threads concurrently" once created; neither is mutated after `init`.
+public final class ZstdDictionary: @unchecked Sendable {
+    let cdict: OpaquePointer
+    let ddict: OpaquePointer
+    /// The dictionary's content, as stored.
+    public let bytes: [UInt8]
+    /// The id zstd wrote into the dictionary (0 for raw content).
+    public let id: UInt32
+
+    /// Prepares `bytes` (a dictionary from `ZstdDictionary.train`) for `level`.
+    public init(bytes: [UInt8], level: Int32) throws(ZstdError) {
+        guard
+            let c = bytes.withUnsafeBytes({ ZSTD_createCDict($0.baseAddress, $0.count, level) }),
+            let d = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) })
+        else { throw ZstdError(operation: "createDict", reason: "out of memory or invalid dictionary") }
+        cdict = c
+        ddict = d
+        self.bytes = bytes
+        id = bytes.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) }
+    }
+
+    deinit {
+        ZSTD_freeCDict(cdict)
+        ZSTD_freeDDict(ddict)
+    }
+
+    /// Trains a dictionary of at most `capacity` bytes from `samples` (concatenated in `buffer`,
+    /// with their sizes in `sizes`). zstd needs many samples: ~100× the capacity in total.
+    public static func train(buffer: [UInt8], sizes: [Int], capacity: Int) throws -> [UInt8] {
+        var dict = [UInt8](repeating: 0, count: capacity)
+        let n = try dict.withUnsafeMutableBytes { d in
+            try buffer.withUnsafeBytes { b in
+                try sizes.withUnsafeBufferPointer { s in
+                    try checked(
+                        ZDICT_trainFromBuffer(d.baseAddress, capacity, b.baseAddress, s.baseAddress, UInt32(s.count)),
+                        "trainFromBuffer")
+                }
+            }
+        }
+        dict.removeSubrange(n...)
+        return dict
+    }
+}
+
+/// A compression context: single-owner, reused across calls to avoid re-allocating its tables.
+public struct ZstdCompressor: ~Copyable {
+    let cctx: OpaquePointer
+    /// Compression level used without a dictionary (a dictionary carries its own).
+    public let level: Int32
+
+    public init(level: Int32 = 3) {
+        cctx = ZSTD_createCCtx()!
+        self.level = level
+    }
+
+    deinit { ZSTD_freeCCtx(cctx) }
+
+    /// Compresses `source` and appends the frame to `output`. The frame records its content size
+    /// and a checksum, so a decompressor detects truncation and corruption.
+    public mutating func compress(
+        _ source: UnsafeRawBufferPointer, dictionary: ZstdDictionary?, appendingTo output: inout [UInt8]
+    ) throws {
+        let bound = ZSTD_compressBound(source.count)
+        let start = output.count
+        output.reserveCapacity(start + bound)
+        // Grow without initialising twice: append zeros only up to the bound, trim afterwards.
+        output.append(contentsOf: repeatElement(0, count: bound))
+        _ = try checked(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1), "setParameter")
+        let written = try output.withUnsafeMutableBytes { out -> Int in
+            let dst = out.baseAddress! + start
+            if let dictionary {
+                return try checked(
+                    ZSTD_compress_usingCDict(cctx, dst, bound, source.baseAddress, source.count, dictionary.cdict),
+                    "compress")
+            }
+            return try checked(ZSTD_compressCCtx(cctx, dst, bound, source.baseAddress, source.count, level), "compress")
+        }
+        output.removeSubrange((start + written)...)
+    }
+}
+
+/// A decompression context with a hard limit on output size, for frames read from disk.
+public struct ZstdDecompressor: ~Copyable {
+    let dctx: OpaquePointer
+
+    public init() { dctx = ZSTD_createDCtx()! }
+    deinit { ZSTD_freeDCtx(dctx) }
+
+    /// Decompresses one frame into `output` (replacing its content).
+    ///
+    /// - Throws: `ZstdError` when the frame is corrupt, truncated, fails its checksum, needs
+    ///   another dictionary, or would exceed `maxSize` bytes.
+    public mutating func decompress(
+        _ frame: UnsafeRawBufferPointer, dictionary: ZstdDictionary?, maxSize: Int, into output: inout [UInt8]
+    ) throws {
+        let size = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
+        guard clogbook_zstd_content_size_known(size) != 0 else {
+            throw ZstdError(operation: "decompress", reason: "frame without a valid content size")
+        }
+        guard size <= UInt64(maxSize) else {
+            throw ZstdError(operation: "decompress", reason: "frame larger than the \(maxSize)-byte limit")
+        }
+        let count = Int(size)
+        if output.count != count {
+            output.removeAll(keepingCapacity: true)
+            output.append(contentsOf: repeatElement(0, count: count))
+        }
+        let n = try output.withUnsafeMutableBytes { out -> Int in
+            if let dictionary {
+                return try checked(
+                    ZSTD_decompress_usingDDict(dctx, out.baseAddress, count, frame.baseAddress, frame.count,
+                                               dictionary.ddict), "decompress")
+            }
+            return try checked(ZSTD_decompressDCtx(dctx, out.baseAddress, count, frame.baseAddress, frame.count),
+                               "decompress")
+        }
+        guard n == count else { throw ZstdError(operation: "decompress", reason: "content size mismatch") }
+    }
+
+    /// The dictionary id a frame was compressed with (0: none).
+    public static func dictionaryID(of frame: UnsafeRawBufferPointer) -> UInt32 {
+        ZSTD_getDictID_fromFrame(frame.baseAddress, frame.count)
+    }
+}
+
+@available(*, unavailable, message: "a zstd context belongs to one task at a time")
+extension ZstdCompressor: Sendable {}
+@available(*, unavailable, message: "a zstd context belongs to one task at a time")
+extension ZstdDecompressor: Sendable {}
