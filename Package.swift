@@ -59,9 +59,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .target(name: "LogbookTestSupport", dependencies: ["LogbookCore"], path: "Tests/LogbookTestSupport"),
-        .testTarget(name: "LogbookJSONTests", dependencies: ["LogbookJSON"]),
-        .testTarget(name: "LogbookCoreTests", dependencies: ["LogbookCore", "LogbookTestSupport", "LogbookLMDB", "LogbookZstd", "LogbookCrypto"]),
-        .testTarget(name: "LogbookCLITests", dependencies: ["LogbookCore", "LogbookTestSupport"]),
+        .target(
+            name: "LogbookTestSupport", dependencies: ["LogbookCore"], path: "Tests/LogbookTestSupport",
+            swiftSettings: strict),
+        .testTarget(name: "LogbookJSONTests", dependencies: ["LogbookJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "LogbookCoreTests",
+            dependencies: ["LogbookCore", "LogbookJSON", "LogbookTestSupport", "LogbookLMDB", "LogbookCrypto"],
+            swiftSettings: strict),
+        .testTarget(name: "LogbookCLITests", dependencies: ["LogbookCore", "LogbookTestSupport"], swiftSettings: strict),
     ]
 )

@@ -161,10 +161,11 @@ struct Reader: ~Copyable {
             // A value is complete: store it in the enclosing container, then close every container that ends here.
             while depth > 0 {
                 let frame = frames[depth - 1]
+                // Consumed rather than copied: a copy would cost a retain and a release per string or container.
                 if frame.isObject {
-                    members.setLastValue(value)
+                    members.setLastValue(consume value)
                 } else {
-                    members.append((key: "", value: value), span: .escapedOrNonASCII)
+                    members.append((key: "", value: consume value), span: .escapedOrNonASCII)
                 }
                 skipWhitespace()
                 guard position < count else {

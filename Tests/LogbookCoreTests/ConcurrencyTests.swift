@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+@testable import LogbookCore
+import LogbookTestSupport
+
+@Suite("Concurrency, back-pressure and many tenants")
+struct ConcurrencyTests {
+    @Test("many appenders on many tenants at once: dense sequences, no duplicates, no loss")
+    func manyAppenders() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        let tenants = (0..<6).map { TenantID("tenant-\($0)")! }
+        let acked = try await withThrowingTaskGroup(of: [(TenantID, UInt64, EventID)].self) { group in
+            for w in 0..<24 {
+                group.addTask {
+                    var g = SeededGenerator(seed: UInt64(100 + w))
+                    var acks: [(TenantID, UInt64, EventID)] = []
+                    for _ in 0..<15 {
+                        let tenant = tenants[Int(g.next() % 6)]
+                        let batch = (0..<Int(1 + g.next() % 40)).map { _ in EventFactory.window(&g) }
+                        let outcomes = try await store.append(batch, to: tenant)
+                        for (e, o) in zip(batch, outcomes) {
+                            #expect(!o.isDuplicate)
+                            acks.append((tenant, o.sequence, e.id))
+                        }
+                    }
+                    return acks
+                }
+            }
+            var all: [(TenantID, UInt64, EventID)] = []
+            for try await a in group { all += a }
+            return all
+        }
+        for t in tenants {
+            var stored: [UInt64: EventID] = [:]
+            var seqs: [UInt64] = []
+            try store.read(t) { stored[$0.sequence] = $0.id; seqs.append($0.sequence); return true }
+            let mine = acked.filter { $0.0 == t }
+            #expect(seqs == Array(1...UInt64(max(1, seqs.count))).prefix(seqs.count).map { $0 })
+            #expect(seqs.count == mine.count)
+            for (_, seq, id) in mine { #expect(stored[seq] == id) }
+            #expect(try store.verify(t).ok)
+        }
+        store.close()
+    }
+
+    @Test("a full queue refuses appends at once with queueFull; everything acknowledged is stored")
+    func backPressure() async throws {
+        let dir = TemporaryDirectory()
+        var options = testOptions()
+        options.maxQueuedEventsPerTenant = 50
+        options.commitThreads = 1
+        let store = try LogStore(directory: dir.path, options: options)
+        let tenant = TenantID("busy")!
+        let results = await withTaskGroup(of: Result<[AppendOutcome], LogError>.self) { group in
+            for w in 0..<40 {
+                group.addTask {
+                    var g = SeededGenerator(seed: UInt64(w))
+                    do throws(LogError) {
+                        return .success(try await store.append((0..<20).map { _ in EventFactory.window(&g) }, to: tenant))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            var all: [Result<[AppendOutcome], LogError>] = []
+            for await r in group { all.append(r) }
+            return all
+        }
+        let refused = results.filter { if case .failure(let e) = $0 { return e.code == .queueFull } else { return false } }
+        let accepted = results.compactMap { try? $0.get() }
+        #expect(refused.count > 0, "40 concurrent appends against a 50-event queue must hit back-pressure")
+        #expect(refused.count + accepted.count == 40)
+        #expect(try store.lastSequence(tenant) == UInt64(accepted.count * 20))
+        store.close()
+    }
+
+    @Test("thousands of tenants stay within the open-environment bound")
+    func manyTenants() async throws {
+        let dir = TemporaryDirectory()
+        var options = testOptions(noSync: true)  // creating 2,000 environments durably would take minutes
+        options.maxOpenTenants = 32
+        let store = try LogStore(directory: dir.path, options: options)
+        var g = SeededGenerator(seed: 9)
+        let fdsBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        for i in 0..<2000 {
+            _ = try await store.append([EventFactory.window(&g)], to: TenantID("t\(i)")!)
+            #expect(store.openTenantCount <= 32)
+        }
+        let fdsAfter = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        #expect(fdsAfter - fdsBefore <= 32 * 3 + 8)
+        #expect(store.tenants().count == 2000)
+        #expect(try store.lastSequence(TenantID("t7")!) == 1)
+        store.close()
+    }
+
+    @Test("close drains queued appends before returning")
+    func closeDrains() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        let tenant = TenantID("drain")!
+        var g = SeededGenerator(seed: 10)
+        let tracker = Counter()
+        for _ in 0..<20 {
+            try store.submit((0..<25).map { _ in EventFactory.window(&g) }, to: tenant) { r in
+                if case .success(let o) = r { tracker.add(o.count) }
+            }
+        }
+        store.close()
+        #expect(tracker.value == 500)
+        let reopened = try LogStore(directory: dir.path, options: testOptions())
+        #expect(try reopened.lastSequence(tenant) == 500)
+        reopened.close()
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var n = 0
+    func add(_ k: Int) { lock.withLock { n += k } }
+    var value: Int { lock.withLock { n } }
+}

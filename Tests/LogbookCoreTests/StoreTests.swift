@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+@testable import LogbookCore
+import LogbookTestSupport
+
+@Suite("Appending and reading")
+struct StoreTests {
+    let tenant = TenantID("acme")!
+
+    @Test("appends get dense sequences from 1 and read back equal, in order")
+    func appendAndRead() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 1)
+        var written: [Event] = []
+        for _ in 0..<7 {
+            let batch = (0..<Int.random(in: 1...250, using: &g)).map { _ in EventFactory.window(&g) }
+            let outcomes = try await store.append(batch, to: tenant)
+            #expect(outcomes.map(\.sequence) == Array(UInt64(written.count + 1)...UInt64(written.count + batch.count)))
+            written += batch
+        }
+        var read: [Event] = []
+        try store.read(tenant) { read.append($0); return true }
+        #expect(read.map(\.sequence) == Array(1...UInt64(written.count)))
+        #expect(read.map(\.id) == written.map(\.id))
+        #expect(read.map(\.data) == written.map(\.data))
+        #expect(zip(read, read.dropFirst()).allSatisfy { $0.recordedAt <= $1.recordedAt })
+        #expect(try store.lastSequence(tenant) == UInt64(written.count))
+    }
+
+    @Test("a range read returns exactly the sequences asked for, across block boundaries")
+    func rangeRead() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 2)
+        _ = try await store.append((0..<450).map { _ in EventFactory.window(&g) }, to: tenant)
+        for (from, to) in [(1, 1), (99, 101), (100, 100), (101, 450), (250, 9999), (451, 500)] {
+            var seqs: [UInt64] = []
+            try store.read(tenant, from: UInt64(from), to: UInt64(to)) { seqs.append($0.sequence); return true }
+            let expected = from > 450 ? [] : Array(UInt64(from)...UInt64(min(to, 450)))
+            #expect(seqs == expected, "range \(from)...\(to)")
+        }
+    }
+
+    @Test("a time-range read returns the events whose occurred-at lies in the range")
+    func timeRead() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 3)
+        let base = EventFactory.t0.microseconds
+        // Out of order on purpose: agents send late samples.
+        let events = (0..<300).map { i in
+            EventFactory.window(&g, at: Timestamp(microseconds: base + Int64((i * 7919) % 300) * 1_000_000))
+        }
+        _ = try await store.append(events, to: tenant)
+        let range = Timestamp(microseconds: base + 100_000_000)..<Timestamp(microseconds: base + 150_000_000)
+        var got: [EventID] = []
+        try store.read(tenant, occurred: range) { got.append($0.id); return true }
+        let expected = events.filter { range.contains($0.occurredAt) }.map(\.id)
+        #expect(got == expected)
+        #expect(got.count == 50)
+    }
+
+    @Test("an event id appended again returns the original sequence and writes nothing, also after a restart")
+    func idempotency() async throws {
+        let dir = TemporaryDirectory()
+        var g = SeededGenerator(seed: 4)
+        let first = (0..<300).map { _ in EventFactory.window(&g) }
+        do {
+            let store = try LogStore(directory: dir.path, options: testOptions())
+            _ = try await store.append(first, to: tenant)
+            // Within one batch, and against stored events.
+            let again = try await store.append([first[5], first[5], first[299]], to: tenant)
+            #expect(again == [.duplicate(sequence: 6), .duplicate(sequence: 6), .duplicate(sequence: 300)])
+            store.close()
+        }
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        let fresh = EventFactory.window(&g)
+        let retried = try await store.append(first + [fresh, fresh], to: tenant)
+        #expect(retried.prefix(300).map(\.sequence) == Array(1...300))
+        #expect(retried.prefix(300).allSatisfy { $0.isDuplicate })
+        #expect(retried[300] == .appended(sequence: 301))
+        #expect(retried[301] == .duplicate(sequence: 301))
+        #expect(try store.lastSequence(tenant) == 301)
+        #expect(try store.verify(tenant).ok)
+    }
+
+    @Test("ids that share the dedup index's 64-bit prefix are still told apart")
+    func prefixCollision() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 5)
+        var a = EventFactory.window(&g)
+        var b = EventFactory.window(&g)
+        a.id = UUID128(high: 0xABCD_EF01_2345_4678, low: 0x8000_0000_0000_0001)
+        b.id = UUID128(high: 0xABCD_EF01_2345_4678, low: 0x8000_0000_0000_0002)
+        #expect(try await store.append([a], to: tenant) == [.appended(sequence: 1)])
+        #expect(try await store.append([b], to: tenant) == [.appended(sequence: 2)])
+        #expect(try await store.append([b, a], to: tenant) == [.duplicate(sequence: 2), .duplicate(sequence: 1)])
+    }
+
+    @Test("a follower waiting after sequence N wakes when N+1 commits")
+    func follow() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 6)
+        _ = try await store.append([EventFactory.window(&g)], to: tenant)
+        async let woke = store.waitForEvents(tenant, after: 1)
+        try await Task.sleep(for: .milliseconds(50))
+        _ = try await store.append([EventFactory.window(&g), EventFactory.window(&g)], to: tenant)
+        #expect(try await woke == 3)
+        #expect(try await store.waitForEvents(tenant, after: 2) == 3)
+    }
+
+    @Test("reading a tenant that does not exist is a typed error and creates nothing")
+    func missingTenant() throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        #expect(throws: LogError.self) { try store.read(TenantID("nobody")!) { _ in true } }
+        #expect(store.tenants().isEmpty)
+    }
+
+    @Test("tenant environments are private: directory 0700, files 0600")
+    func permissions() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        var g = SeededGenerator(seed: 7)
+        _ = try await store.append([EventFactory.window(&g)], to: tenant)
+        store.close()
+        func mode(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? Int) ?? -1 }
+        let tdir = dir.path + "/tenants/acme"
+        #expect(mode(tdir) == 0o700)
+        #expect(mode(tdir + "/data.mdb") == 0o600)
+        #expect(mode(tdir + "/lock.mdb") == 0o600)
+    }
+
+    @Test("a trained dictionary is used for later blocks and reads still decode after a restart")
+    func dictionary() async throws {
+        let dir = TemporaryDirectory()
+        var g = SeededGenerator(seed: 8)
+        let events = (0..<1500).map { i in EventFactory.window(&g, user: EventFactory.user(i % 7)) }
+        do {
+            let store = try LogStore(directory: dir.path, options: testOptions())
+            for chunk in stride(from: 0, to: events.count, by: 100) {
+                _ = try await store.append(Array(events[chunk..<(chunk + 100)]), to: tenant)
+            }
+            #expect(try store.stats(tenant).dictionaryID != 0)
+            store.close()
+        }
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var ids: [EventID] = []
+        try store.read(tenant) { ids.append($0.id); return true }
+        #expect(ids == events.map(\.id))
+        #expect(try store.verify(tenant).ok)
+    }
+}
