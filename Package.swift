@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "logbook", targets: ["LogbookCLI"]),
+        .executable(name: "CoreBenchmark", targets: ["CoreBenchmark"]),
         .library(name: "LogbookCore", targets: ["LogbookCore"]),
     ],
     dependencies: [

@@ -13,6 +13,10 @@ public struct JSONParser: Sendable {
     /// Bounds on what a single parse accepts, so that one hostile request cannot exhaust memory or time.
     public struct Limits: Sendable {
         /// The deepest nesting of arrays and objects accepted; a top-level object or array is depth 1.
+        ///
+        /// The parser tracks nesting without recursion, but Swift destroys a nested ``JSONValue`` recursively
+        /// (when the caller releases it, or when the parser discards a partial tree after an error), so a tree
+        /// thousands of levels deep can exhaust a thread's stack. Keep this small.
         public var maxDepth: Int = 32
         /// The largest input accepted, in bytes; checked before any parsing work is done.
         public var maxBytes: Int = 1 << 20

@@ -9,8 +9,9 @@ extension Reader {
         var isASCII = true
         while true {
             while index + 8 <= count {
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                let special = specialByteMask(word)
+                let word = ByteScanning.load(base, index)
+                // Quotes, backslashes and control characters end the fast path; non-ASCII bytes need validating.
+                let special = ByteScanning.mustEscapeMask(word) | (word & ByteScanning.highBits)
                 if special != 0 {
                     index += special.trailingZeroBitCount >> 3
                     break
@@ -37,23 +38,6 @@ extension Reader {
                 index += 1
             }
         }
-    }
-
-    /// Returns a word whose lowest set bit lies in the first byte that needs attention inside a string:
-    /// a quote, a backslash, a control character or a non-ASCII byte; zero when all eight bytes are plain.
-    ///
-    /// Bits above the first flagged byte may be spurious (borrows propagate upwards), which is why callers only
-    /// use the lowest one.
-    @inline(__always)
-    private func specialByteMask(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
-        let quotes = word ^ (ones &* UInt64(ASCII.quote))
-        let backslashes = word ^ (ones &* UInt64(ASCII.backslash))
-        let hasQuote = (quotes &- ones) & ~quotes
-        let hasBackslash = (backslashes &- ones) & ~backslashes
-        let hasControl = (word &- ones &* 0x20) & ~word
-        return ((hasQuote | hasBackslash | hasControl) & highBits) | (word & highBits)
     }
 
     @inline(__always)
@@ -172,10 +156,17 @@ extension Reader {
         let scalar: UInt32
         switch unit {
         case 0xD800...0xDBFF:
+            // A high surrogate must be followed at once by `\u` and a low surrogate.
+            guard next < count else {
+                throw fail(.unexpectedEnd, at: count)
+            }
+            guard byte(at: next) == ASCII.backslash else {
+                throw fail(.invalidEscape, at: index)
+            }
             guard next + 1 < count else {
                 throw fail(.unexpectedEnd, at: count)
             }
-            guard byte(at: next) == ASCII.backslash, byte(at: next + 1) == UInt8(ascii: "u") else {
+            guard byte(at: next + 1) == UInt8(ascii: "u") else {
                 throw fail(.invalidEscape, at: index)
             }
             let low = try hexQuad(at: next + 2, escapeAt: next)

@@ -58,6 +58,8 @@ struct Reader: ~Copyable {
     var keySets: [Set<String>] = []
     /// Reused output buffer for strings that contain escapes.
     var unescaped: [UInt8] = []
+    /// The document's value, once parsed.
+    var topLevel = JSONValue.null
     /// Whether the string parsed last was pure ASCII without escapes, so that its text equals its input bytes.
     var lastStringWasVerbatimASCII = false
 
@@ -102,17 +104,20 @@ struct Reader: ~Copyable {
 
     mutating func parseDocument() throws(JSONError) -> JSONValue {
         skipWhitespace()
-        let value = try parseValueTree()
+        try parseValueTree()
         skipWhitespace()
         guard position == count else {
             throw fail(.trailingContent, at: position)
         }
-        return value
+        return topLevel
     }
 
-    /// Parses one value and everything nested in it, keeping open containers on `frames` instead of recursing.
-    private mutating func parseValueTree() throws(JSONError) -> JSONValue {
-        var value: JSONValue
+    /// Parses one value and everything nested in it into `topLevel`, keeping open containers on `frames` instead
+    /// of recursing.
+    ///
+    /// Each finished value goes straight into its container (see `store(_:)`), never through a local variable,
+    /// so it is moved rather than copied: a copy would cost a retain and a release per string or container.
+    private mutating func parseValueTree() throws(JSONError) {
         nextValue: while true {
             // Expecting a value; whitespace before it has been skipped.
             guard position < count else {
@@ -125,7 +130,7 @@ struct Reader: ~Copyable {
                 if position < count, byte(at: position) == ASCII.closeBrace {
                     position += 1
                     closeContainer()
-                    value = .object(JSONObject())
+                    store(.object(JSONObject()))
                 } else {
                     try parseKeyAndColon()
                     skipWhitespace()
@@ -137,36 +142,30 @@ struct Reader: ~Copyable {
                 if position < count, byte(at: position) == ASCII.closeBracket {
                     position += 1
                     closeContainer()
-                    value = .array([])
+                    store(.array([]))
                 } else {
                     continue nextValue
                 }
             case ASCII.quote:
-                value = .string(try parseString())
+                store(.string(try parseString()))
             case UInt8(ascii: "t"):
                 try expectLiteral("true")
-                value = .bool(true)
+                store(.bool(true))
             case UInt8(ascii: "f"):
                 try expectLiteral("false")
-                value = .bool(false)
+                store(.bool(false))
             case UInt8(ascii: "n"):
                 try expectLiteral("null")
-                value = .null
+                store(.null)
             case ASCII.minus, ASCII.zero...ASCII.nine:
-                value = try parseNumber()
+                store(try parseNumber())
             default:
                 throw fail(.unexpectedCharacter, at: position)
             }
 
-            // A value is complete: store it in the enclosing container, then close every container that ends here.
+            // A value is complete: close every container that ends here, then expect the next element.
             while depth > 0 {
                 let frame = frames[depth - 1]
-                // Consumed rather than copied: a copy would cost a retain and a release per string or container.
-                if frame.isObject {
-                    members.setLastValue(consume value)
-                } else {
-                    members.append((key: "", value: consume value), span: .escapedOrNonASCII)
-                }
                 skipWhitespace()
                 guard position < count else {
                     throw fail(.unexpectedEnd, at: count)
@@ -187,12 +186,25 @@ struct Reader: ~Copyable {
                 position += 1
                 closeContainer()
                 if frame.isObject {
-                    value = .object(JSONObject(members.popMembers(from: frame.start)))
+                    store(.object(JSONObject(members.popMembers(from: frame.start))))
                 } else {
-                    value = .array(members.popValues(from: frame.start))
+                    store(.array(members.popValues(from: frame.start)))
                 }
             }
-            return value
+            return
+        }
+    }
+
+    /// Puts a finished value where it belongs: as the pending member's value in an object, as the next element
+    /// of an array, or as the document's value.
+    @inline(__always)
+    private mutating func store(_ value: consuming JSONValue) {
+        if depth == 0 {
+            topLevel = value
+        } else if frames[depth - 1].isObject {
+            members.setLastValue(value)
+        } else {
+            members.append((key: "", value: value), span: .escapedOrNonASCII)
         }
     }
 
@@ -226,8 +238,11 @@ struct Reader: ~Copyable {
             throw fail(.unexpectedCharacter, at: position)
         }
         let key = try parseString()
-        // The quotes are excluded from the span.
-        let span = lastStringWasVerbatimASCII ? KeySpan(offset: keyOffset + 1, length: position - keyOffset - 2) : .escapedOrNonASCII
+        var span = KeySpan.escapedOrNonASCII
+        if lastStringWasVerbatimASCII {
+            // The key's text lies between its quotes.
+            span = KeySpan(offset: keyOffset + 1, length: position - keyOffset - 2)
+        }
         try rejectDuplicate(key, span: span, at: keyOffset)
         skipWhitespace()
         guard position < count else {

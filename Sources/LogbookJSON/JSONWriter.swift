@@ -227,38 +227,61 @@ public struct JSONWriter: Sendable {
         bytes.append(ASCII.quote)
     }
 
-    /// Appends UTF-8 text, escaping what JSON requires; unescaped runs are copied in bulk.
+    /// Appends UTF-8 text, escaping what JSON requires; runs that need no escaping are found eight bytes at a
+    /// time and copied in bulk.
     private mutating func appendEscaped(_ text: UnsafeBufferPointer<UInt8>) {
+        guard let base = text.baseAddress else {
+            return
+        }
+        let count = text.count
+        var index = 0
         var runStart = 0
-        for index in text.indices {
-            let byte = text[index]
+        while index < count {
+            while index + 8 <= count {
+                let mask = ByteScanning.mustEscapeMask(ByteScanning.load(base, index))
+                if mask != 0 {
+                    index += mask.trailingZeroBitCount >> 3
+                    break
+                }
+                index += 8
+            }
+            guard index < count else {
+                break
+            }
+            let byte = base[index]
             guard byte < 0x20 || byte == ASCII.quote || byte == ASCII.backslash else {
+                index += 1
                 continue
             }
             if runStart < index {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<index]))
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
             }
-            runStart = index + 1
-            bytes.append(ASCII.backslash)
-            switch byte {
-            case ASCII.quote: bytes.append(ASCII.quote)
-            case ASCII.backslash: bytes.append(ASCII.backslash)
-            case ASCII.newline: bytes.append(UInt8(ascii: "n"))
-            case ASCII.tab: bytes.append(UInt8(ascii: "t"))
-            case ASCII.carriageReturn: bytes.append(UInt8(ascii: "r"))
-            case 0x08: bytes.append(UInt8(ascii: "b"))
-            case 0x0C: bytes.append(UInt8(ascii: "f"))
-            default:
-                let hexDigits: StaticString = "0123456789abcdef"
-                bytes.append(UInt8(ascii: "u"))
-                bytes.append(ASCII.zero)
-                bytes.append(ASCII.zero)
-                bytes.append(hexDigits.utf8Start[Int(byte >> 4)])
-                bytes.append(hexDigits.utf8Start[Int(byte & 0x0F)])
-            }
+            appendEscape(for: byte)
+            index += 1
+            runStart = index
         }
-        if runStart < text.count {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart...]))
+        if runStart < count {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+        }
+    }
+
+    private mutating func appendEscape(for byte: UInt8) {
+        bytes.append(ASCII.backslash)
+        switch byte {
+        case ASCII.quote: bytes.append(ASCII.quote)
+        case ASCII.backslash: bytes.append(ASCII.backslash)
+        case ASCII.newline: bytes.append(UInt8(ascii: "n"))
+        case ASCII.tab: bytes.append(UInt8(ascii: "t"))
+        case ASCII.carriageReturn: bytes.append(UInt8(ascii: "r"))
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        default:
+            let hexDigits: StaticString = "0123456789abcdef"
+            bytes.append(UInt8(ascii: "u"))
+            bytes.append(ASCII.zero)
+            bytes.append(ASCII.zero)
+            bytes.append(hexDigits.utf8Start[Int(byte >> 4)])
+            bytes.append(hexDigits.utf8Start[Int(byte & 0x0F)])
         }
     }
 }

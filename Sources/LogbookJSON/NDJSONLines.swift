@@ -62,16 +62,11 @@ public struct NDJSONLines: Sequence {
 
         /// The offset of the first `\n` at or after `start`, or `end` when there is none.
         private static func firstNewline(in base: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highBits: UInt64 = 0x8080_8080_8080_8080
-            let newlines = ones &* UInt64(ASCII.newline)
             var index = start
             while index + 8 <= end {
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ newlines
-                let zeroBytes = (word &- ones) & ~word & highBits
-                if zeroBytes != 0 {
-                    // The lowest flagged byte is always a true match; borrows only produce false ones above it.
-                    return index + zeroBytes.trailingZeroBitCount >> 3
+                let newlines = ByteScanning.equalMask(ByteScanning.load(base, index), ASCII.newline)
+                if newlines != 0 {
+                    return index + newlines.trailingZeroBitCount >> 3
                 }
                 index += 8
             }

@@ -93,6 +93,12 @@ public final class Environment: @unchecked Sendable {
         return try body(txn)
     }
 
+    /// Turns fsync on commit off or on (`MDB_NOSYNC`) for the transactions that follow.
+    /// A later synced commit (or `sync()`) makes the unsynced ones durable too.
+    public func setSyncOnCommit(_ on: Bool) throws(LMDBError) {
+        try check(mdb_env_set_flags(env, UInt32(MDB_NOSYNC), on ? 0 : 1), "mdb_env_set_flags")
+    }
+
     /// Flushes the data to disk (for environments opened with sync disabled).
     public func sync() throws(LMDBError) {
         try check(mdb_env_sync(env, 1), "mdb_env_sync")

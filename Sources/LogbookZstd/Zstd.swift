@@ -46,13 +46,13 @@ public final class ZstdDictionary: @unchecked Sendable {
 
     /// Trains a dictionary of at most `capacity` bytes from `samples` (concatenated in `buffer`,
     /// with their sizes in `sizes`). zstd needs many samples: ~100× the capacity in total.
-    public static func train(buffer: [UInt8], sizes: [Int], capacity: Int) throws -> [UInt8] {
+    public static func train(buffer: [UInt8], sizes: [Int], capacity: Int, level: Int32) throws -> [UInt8] {
         var dict = [UInt8](repeating: 0, count: capacity)
         let n = try dict.withUnsafeMutableBytes { d in
             try buffer.withUnsafeBytes { b in
                 try sizes.withUnsafeBufferPointer { s in
                     try checked(
-                        ZDICT_trainFromBuffer(d.baseAddress, capacity, b.baseAddress, s.baseAddress, UInt32(s.count)),
+                        clogbook_zdict_train(d.baseAddress, capacity, b.baseAddress, s.baseAddress, UInt32(s.count), level),
                         "trainFromBuffer")
                 }
             }

@@ -49,11 +49,12 @@ public struct NDJSONIngester: Sendable {
                 do {
                     try store.submit(events, to: tenant) { tracker.finish($0) }
                     return
-                } catch where error.code == .queueFull || error.code == .tooManyOpenTenants {
-                    usleep(500)  // back-pressure: the commit threads are behind
                 } catch {
-                    tracker.finish(.failure(error))
-                    return
+                    guard error.code == .queueFull || error.code == .tooManyOpenTenants else {
+                        tracker.finish(.failure(error))
+                        return
+                    }
+                    usleep(500)  // back-pressure: the commit threads are behind
                 }
             }
         }

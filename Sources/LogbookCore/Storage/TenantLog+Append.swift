@@ -116,7 +116,7 @@ extension TenantLog {
         var raw: [UInt8] = []
         try txn.withCursor(log) { cursor in
             var entry = try cursor.last()
-            while let e = entry, sizes.count < 8192 {
+            while let e = entry, sizes.count < 4096 {
                 try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
                 for ev in events {
                     var w = ByteWriter(capacity: 128)
@@ -129,7 +129,8 @@ extension TenantLog {
             }
         }
         nextTrainingAt = .max
-        guard let bytes = try? ZstdDictionary.train(buffer: buffer, sizes: sizes, capacity: options.dictionarySize),
+        guard let bytes = try? ZstdDictionary.train(
+                buffer: buffer, sizes: sizes, capacity: options.dictionarySize, level: options.compressionLevel),
             let dict = try? ZstdDictionary(bytes: bytes, level: options.compressionLevel), dict.id != 0
         else {
             // Too little or too uniform data: try again when the tenant has grown fourfold.

@@ -64,13 +64,17 @@ final class TenantLog: @unchecked Sendable {
             guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
                 throw LogError(.io, "cannot create the directory of tenant \(tenant): \(String(cString: strerror(errno)))")
             }
+            // The new directory's entry must survive a power loss along with the first commit.
+            syncDirectory(directory)
         }
         do {
             var envOptions = Environment.Options()
             envOptions.mapSize = options.mapSize
             envOptions.noSync = options.unsafeNoSync
             let env = try Environment(path: path, options: envOptions)
-            return try TenantLog(tenant: tenant, env: env, options: options)
+            let log = try TenantLog(tenant: tenant, env: env, options: options)
+            if create { syncDirectory(path) }  // data.mdb and lock.mdb may be new entries
+            return log
         } catch let error as LogError {
             throw error
         } catch {
@@ -83,8 +87,11 @@ final class TenantLog: @unchecked Sendable {
         self.env = env
         self.options = options
         // One write transaction creates the databases and stamps the tenant's name; for an
-        // existing tenant it changes nothing, so LMDB skips the commit's fsync.
+        // existing tenant it changes nothing. It need not be durable on its own: nothing has
+        // been acknowledged yet, and the tenant's first synced commit flushes it too.
         let stamp = Array(tenant.rawValue.utf8)
+        try env.setSyncOnCommit(false)
+        defer { if !options.unsafeNoSync { try? env.setSyncOnCommit(true) } }
         (log, meta, dedup) = try env.write { (txn: inout WriteTransaction) throws in
             let log = try txn.openDatabase("log", flags: [.create])
             let meta = try txn.openDatabase("meta", flags: [.create])
@@ -116,6 +123,14 @@ final class TenantLog: @unchecked Sendable {
         committed = Atomic(head.lastSequence)
         compressor = ZstdCompressor(level: options.compressionLevel)
         nextTrainingAt = head.dictionaryID == 0 ? UInt64(options.dictionaryTrainingEvents) : .max
+    }
+
+    /// fsyncs a directory so that entries created in it are durable.
+    private static func syncDirectory(_ path: String) {
+        let fd = Foundation.open(path, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
     }
 
     /// The dictionary with `id`, loaded from `meta` on first use.

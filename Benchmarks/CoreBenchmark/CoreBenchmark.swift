@@ -1,0 +1,166 @@
+import Foundation
+import LogbookCore
+import LogbookJSON
+
+/// `tools/bench core`: durable ingest through the append API, ingest from the NDJSON file,
+/// replay, bytes per event and peak RSS on the standard workload. Release builds only.
+///
+/// Usage: CoreBenchmark WORKLOAD.ndjson SCRATCH_DIR
+@main
+enum CoreBenchmark {
+    static func main() throws {
+        let args = CommandLine.arguments
+        guard args.count == 3 else {
+            FileHandle.standardError.write(Data("usage: CoreBenchmark WORKLOAD.ndjson SCRATCH_DIR\n".utf8))
+            exit(2)
+        }
+        let workload = args[1]
+        let scratch = args[2]
+        try? FileManager.default.removeItem(atPath: scratch)
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+
+        // Decode the workload once, outside any measurement.
+        let data = try Data(contentsOf: URL(fileURLWithPath: workload), options: .alwaysMapped)
+        let validator = EventValidator(now: Timestamp.now())
+        var order: [(TenantID, Event)] = []
+        data.withUnsafeBytes { buffer in
+            for (_, line) in NDJSONLines(buffer) where line.count > 1 {
+                guard let v = try? validator.validate(line: line), let t = v.tenant else { continue }
+                order.append((t, v.event))
+            }
+        }
+        let n = order.count
+        log("workload: \(n) events, \(data.count) bytes")
+
+        // 1. Durable ingest through the append API: events already decoded, commits of up to
+        //    1,000 events per tenant, batches submitted in workload order.
+        var chunks: [(TenantID, [Event])] = []
+        var open: [TenantID: [Event]] = [:]
+        for (t, e) in order {
+            open[t, default: []].append(e)
+            if open[t]!.count == 1000 { chunks.append((t, open.removeValue(forKey: t)!)) }
+        }
+        for (t, events) in open.sorted(by: { $0.key < $1.key }) { chunks.append((t, events)) }
+        order = []
+        var options = LogStore.Options()
+        options.maxBatchEvents = 1000
+        let apiStore = try LogStore(directory: scratch + "/api", options: options)
+        let tracker = Completion()
+        let cpu0 = cpuSeconds()
+        let t0 = now()
+        for (t, events) in chunks {
+            tracker.begin()
+            while true {
+                do {
+                    try apiStore.submit(events, to: t) { r in tracker.finish(r) }
+                    break
+                } catch {
+                    // Back-pressure: wait for the commit threads. Anything else is fatal here.
+                    guard error.code == .queueFull else { fatalError("append failed: \(error)") }
+                    usleep(100)
+                }
+            }
+        }
+        tracker.wait()
+        let ingestSeconds = now() - t0
+        guard tracker.failures == 0, tracker.appended == n else {
+            fatalError("append benchmark: \(tracker.failures) failures, \(tracker.appended) of \(n) appended")
+        }
+        let ingestEPS = Double(n) / ingestSeconds
+        let ingestCPU = cpuSeconds() - cpu0
+        log(String(format: "append API (durable, ≤1000/commit): %.0f events/s (%.2f s, %.2f CPU s)", ingestEPS, ingestSeconds, ingestCPU))
+
+        // 2. Replay: decode every event of every tenant (tenants in parallel, one per core).
+        let tenants = apiStore.tenants()
+        let counter = Completion()
+        let r0 = now()
+        DispatchQueue.concurrentPerform(iterations: tenants.count) { i in
+            var count = 0
+            try? apiStore.read(tenants[i]) { _ in count += 1; return true }
+            counter.add(count)
+        }
+        let replaySeconds = now() - r0
+        guard counter.appended == n else { fatalError("replay read \(counter.appended) of \(n) events") }
+        let replayEPS = Double(n) / replaySeconds
+        log(String(format: "replay: %.0f events/s (%.2f s)", replayEPS, replaySeconds))
+
+        var logBytes: UInt64 = 0, fileBytes: UInt64 = 0, rawBytes: UInt64 = 0
+        for t in tenants {
+            let s = try apiStore.stats(t)
+            logBytes += s.logBytes
+            fileBytes += s.fileBytes
+            rawBytes += s.rawBytes
+        }
+        apiStore.close()
+        log(String(format: "log %.1f B/event, files %.1f B/event, body compression %.1fx",
+                   Double(logBytes) / Double(n), Double(fileBytes) / Double(n), Double(rawBytes) / Double(logBytes)))
+
+        // 3. Ingest from the NDJSON file, parsing and validation included.
+        let fileStore = try LogStore(directory: scratch + "/file", options: options)
+        let report = try NDJSONIngester(store: fileStore).ingest(path: workload)
+        fileStore.close()
+        guard report.appended == n else { fatalError("file ingest stored \(report.appended) of \(n)") }
+        log(String(format: "ingest from file: %.0f events/s (%.2f s)", report.eventsPerSecond, report.seconds))
+
+        let result: [String: Any] = [
+            "events": n,
+            "ingest_eps": Int(ingestEPS),
+            "ingest_file_eps": Int(report.eventsPerSecond),
+            "replay_eps": Int(replayEPS),
+            "log_bytes_per_event": round1(Double(logBytes) / Double(n)),
+            "stored_bytes_per_event": round1(Double(fileBytes) / Double(n)),
+            "peak_rss_mib": round1(peakRSSMiB()),
+        ]
+        let keys = ["events", "ingest_eps", "ingest_file_eps", "replay_eps", "log_bytes_per_event",
+                    "stored_bytes_per_event", "peak_rss_mib"]
+        print("{" + keys.map { "\"\($0)\":\(result[$0]!)" }.joined(separator: ",") + "}")
+    }
+
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(0, &u)  // RUSAGE_SELF
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+    }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    static func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+    static func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+    /// VmHWM from /proc/self/status: the peak resident set size.
+    static func peakRSSMiB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? -1
+            return kb / 1024
+        }
+        return -1
+    }
+}
+
+final class Completion: @unchecked Sendable {
+    // @unchecked: all state guarded by `condition`.
+    private let condition = NSCondition()
+    private var outstanding = 0
+    private(set) var appended = 0
+    private(set) var failures = 0
+
+    func begin() { condition.withLock { outstanding += 1 } }
+    func add(_ k: Int) { condition.withLock { appended += k } }
+
+    func finish(_ r: Result<[AppendOutcome], LogError>) {
+        condition.withLock {
+            switch r {
+            case .success(let o): appended += o.count
+            case .failure: failures += 1
+            }
+            outstanding -= 1
+            if outstanding == 0 { condition.broadcast() }
+        }
+    }
+
+    func wait() {
+        condition.lock()
+        while outstanding > 0 { condition.wait() }
+        condition.unlock()
+    }
+}

@@ -1,0 +1,116 @@
+import LogbookJSON
+import Testing
+
+@Suite("JSONWriter produces compact JSON")
+struct JSONWriterTests {
+    private func written(_ body: (inout JSONWriter) -> Void) -> String {
+        var writer = JSONWriter()
+        body(&writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    @Test("commas go between elements and members, never after the last or between key and value")
+    func separators() {
+        let text = written { writer in
+            writer.beginObject()
+            writer.writeKey("a")
+            writer.writeInteger(1)
+            writer.writeKey("b")
+            writer.beginArray()
+            writer.writeBool(true)
+            writer.writeBool(false)
+            writer.writeNull()
+            writer.beginObject()
+            writer.endObject()
+            writer.beginArray()
+            writer.endArray()
+            writer.endArray()
+            writer.writeKey("c")
+            writer.beginObject()
+            writer.writeKey("d")
+            writer.writeString("e")
+            writer.endObject()
+            writer.endObject()
+        }
+        #expect(text == #"{"a":1,"b":[true,false,null,{},[]],"c":{"d":"e"}}"#)
+    }
+
+    @Test("top-level values are not separated by commas, so NDJSON records can follow each other")
+    func topLevelSequence() {
+        let text = written { writer in
+            writer.beginObject()
+            writer.endObject()
+            writer.writeRaw("\n")
+            writer.writeInteger(2)
+            writer.writeRaw("\n")
+        }
+        #expect(text == "{}\n2\n")
+    }
+
+    @Test("strings escape quotes, backslashes and control characters and keep other UTF-8 as is")
+    func stringEscaping() {
+        let text = written { writer in
+            writer.writeString("a\"b\\c\n\t\r\u{08}\u{0C}\u{00}\u{01}\u{1F}\u{7F}/é€😀\u{2028}")
+        }
+        #expect(text == #""a\"b\\c\n\t\r\b\f\u0000\u0001\u001f"# + "\u{7F}/é€😀\u{2028}\"")
+    }
+
+    @Test("keys are escaped like strings")
+    func keyEscaping() {
+        let text = written { writer in
+            writer.beginObject()
+            writer.writeKey("x\"\n")
+            writer.writeNull()
+            writer.endObject()
+        }
+        #expect(text == #"{"x\"\n":null}"#)
+    }
+
+    @Test(
+        "integers are written in decimal across the whole Int64 range",
+        arguments: [
+            (0, "0"), (-1, "-1"), (42, "42"), (1_000_000, "1000000"), (Int64.max, "9223372036854775807"),
+            (Int64.min, "-9223372036854775808"),
+        ] as [(Int64, String)]
+    )
+    func integers(value: Int64, expected: String) {
+        #expect(written { $0.writeInteger(value) } == expected)
+    }
+
+    @Test(
+        "doubles use the shortest round-trip form and non-finite values become null",
+        arguments: [
+            (12.0, "12.0"), (0.1, "0.1"), (12.345, "12.345"), (-0.0, "-0.0"), (1e16, "1e+16"),
+            (.leastNonzeroMagnitude, "5e-324"),
+            (.nan, "null"), (.infinity, "null"), (-.infinity, "null"),
+        ] as [(Double, String)]
+    )
+    func doubles(value: Double, expected: String) {
+        #expect(written { $0.writeDouble(value) } == expected)
+    }
+
+    @Test("write(_:) serialises a value tree with members in stored order")
+    func valueTree() {
+        let value = JSONValue.object(
+            JSONObject([
+                (key: "z", value: .array([.integer(1), .double(2.5), .string("s"), .null, .bool(true)])),
+                (key: "a", value: .object(JSONObject())),
+            ])
+        )
+        #expect(serialize(value) == #"{"z":[1,2.5,"s",null,true],"a":{}}"#)
+    }
+
+    @Test("reset empties the buffer, forgets open containers and keeps the capacity")
+    func reset() {
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginArray()
+        writer.writeInteger(1)
+        let capacity = writer.bytes.capacity
+        #expect(capacity >= 1024)
+        writer.reset()
+        #expect(writer.bytes.isEmpty)
+        #expect(writer.bytes.capacity == capacity)
+        writer.writeInteger(2)
+        #expect(writer.bytes == Array("2".utf8))
+    }
+}
