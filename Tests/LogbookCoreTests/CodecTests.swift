@@ -166,7 +166,9 @@ extension CodecTests {
                 flagsSeen.insert(EventCodec.flags(of: event))
                 let bytes = EventCodec.encode(event)
                 #expect(bytes.first == EventCodec.version)
-                #expect(try decodeEvent(bytes) == event)
+                let decoded = try decodeEvent(bytes)
+                #expect(decoded == event)
+                #expect(EventCodec.encode(decoded) == bytes)
             }
             #expect(flagsSeen.count == 8, "every subject/actor/duration combination was exercised")
         }
@@ -246,6 +248,8 @@ extension CodecTests {
                 let decoded = try decodeBlock(BlockBody.encode(events), firstSequence: first)
                 #expect(decoded.count == events.count)
                 #expect(decoded == events, "batch of \(count) from \(first)")
+                // Byte-exact too: String's == treats canonically equivalent text as equal.
+                #expect(decoded.map(EventCodec.encode) == events.map(EventCodec.encode))
             }
             #expect(flagsSeen.count == 8, "every subject/actor/duration combination was exercised")
         }
@@ -311,6 +315,30 @@ extension CodecTests {
             #expect(occurrences(Array(actor.utf8)) == 1)
             #expect(occurrences(userBytes) == 1)
             #expect(try decodeBlock(bytes, firstSequence: 1) == events)
+        }
+
+        @Test("Strings that are canonically equivalent but differ in bytes keep their own bytes through a block")
+        func byteExactStrings() throws {
+            // Each pair is == as Swift Strings (Unicode canonical equivalence) but not byte-equal,
+            // and an event's hash covers the bytes.
+            let pairs = [("caf\u{E9}", "cafe\u{301}"), ("\u{2126}", "\u{3A9}"), ("\u{AC00}", "\u{1100}\u{1161}")]
+            var g = SeededGenerator(seed: 12)
+            var events: [Event] = []
+            for (a, b) in pairs {
+                #expect(a == b && Array(a.utf8) != Array(b.utf8))
+                for text in [a, b, a] {
+                    var e = EventFactory.window(&g, app: text, title: "title " + text)
+                    e.actor = "agent:" + text
+                    e.sequence = 1 + UInt64(events.count)
+                    events.append(e)
+                }
+            }
+            let decoded = try decodeBlock(BlockBody.encode(events), firstSequence: 1)
+            #expect(decoded.count == events.count)
+            for (d, e) in zip(decoded, events) {
+                #expect(d.actor.map { Array($0.utf8) } == e.actor.map { Array($0.utf8) })
+                #expect(EventCodec.encode(d) == EventCodec.encode(e))
+            }
         }
 
         @Test("Encoding the same batch twice gives identical bytes")
@@ -462,7 +490,7 @@ extension CodecTests {
             {
                 var corrupt = bytes
                 corrupt[offset] = value
-                expectUnknownTag(corrupt)
+                Self.expectUnknownTag(corrupt)
             }
         }
 
@@ -474,7 +502,7 @@ extension CodecTests {
             #expect(try decodeEvent(EventCodec.encode(one)) == one)
             var two = one
             two.data = [Field(.set, .fields([Field(.title, .fields([Field(.app, .string("x"))]))]))]
-            expectUnknownTag(EventCodec.encode(two))
+            Self.expectUnknownTag(EventCodec.encode(two))
         }
 
         @Test("A block with an unknown type code or flag bit fails with unknownTag")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The body of a log block before compression (format v1, specs/storage.md): the block's events
 /// in columns — ids, types, flags, a table of the block's users, time deltas, durations, a table
 /// of distinct strings, then payloads that point into it.
@@ -9,28 +11,34 @@ enum BlockBody {
     static let maxEvents = 1 << 20
 
     /// Encodes `events` (sequences consecutive) into `w`.
-    static func encode(_ events: [Event], into w: inout ByteWriter) {
+    static func encode(_ events: ArraySlice<Event>, into w: inout ByteWriter) {
         w.varint(UInt64(events.count))
-        for e in events { w.uuid(e.id) }
-        for e in events { w.u8(e.type.rawValue) }
-        for e in events { w.u8(EventCodec.flags(of: e)) }
+        // Index loops read fields in place; `for e in events` would copy (retain) every event.
+        for i in events.indices { w.uuid(events[i].id) }
+        for i in events.indices { w.u8(events[i].type.rawValue) }
+        for i in events.indices { w.u8(EventCodec.flags(of: events[i])) }
 
+        // A block holds few distinct users: a linear search beats hashing until there are many.
         var users: [UUID128: Int] = [:]
         var userList: [UUID128] = []
         var userIndex: [Int] = []
+        userIndex.reserveCapacity(events.count)
         var actors = TableStrings()
         var actorIndex = ByteWriter(capacity: 16)
-        for e in events {
-            if let s = e.subject {
-                if let i = users[s] {
+        for i in events.indices {
+            if let s = events[i].subject {
+                if userList.count <= 32, let i = userList.firstIndex(of: s) {
+                    userIndex.append(i)
+                } else if userList.count > 32, let i = users[s] {
                     userIndex.append(i)
                 } else {
-                    users[s] = userList.count
+                    if userList.count == 32 { for (i, u) in userList.enumerated() { users[u] = i } }
+                    if userList.count >= 32 { users[s] = userList.count }
                     userIndex.append(userList.count)
                     userList.append(s)
                 }
             }
-            if let a = e.actor { actors.encode(a, into: &actorIndex) }
+            if let a = events[i].actor { actors.encode(a, into: &actorIndex) }
         }
         w.varint(UInt64(userList.count))
         for u in userList { w.uuid(u) }
@@ -39,29 +47,31 @@ enum BlockBody {
         w.raw(actorIndex.bytes)
 
         var previous: Int64 = 0
-        for e in events {
-            w.svarint(e.occurredAt.microseconds &- previous)
-            previous = e.occurredAt.microseconds
+        for i in events.indices {
+            w.svarint(events[i].occurredAt.microseconds &- previous)
+            previous = events[i].occurredAt.microseconds
         }
         previous = 0
-        for e in events {
-            w.svarint(e.recordedAt.microseconds &- previous)
-            previous = e.recordedAt.microseconds
+        for i in events.indices {
+            w.svarint(events[i].recordedAt.microseconds &- previous)
+            previous = events[i].recordedAt.microseconds
         }
-        for e in events { if let d = e.duration { w.svarint(d) } }
+        for i in events.indices { if let d = events[i].duration { w.svarint(d) } }
 
         var strings = TableStrings()
         var payloads = ByteWriter(capacity: events.count * 8)
-        for e in events { EventCodec.encodePayload(e.data, into: &payloads, strings: &strings) }
+        for i in events.indices { EventCodec.encodePayload(events[i].data, into: &payloads, strings: &strings) }
         strings.writeTable(into: &w)
         w.raw(payloads.bytes)
     }
 
-    static func encode(_ events: [Event]) -> [UInt8] {
+    static func encode(_ events: ArraySlice<Event>) -> [UInt8] {
         var w = ByteWriter(capacity: events.count * 64)
         encode(events, into: &w)
         return w.bytes
     }
+
+    static func encode(_ events: [Event]) -> [UInt8] { encode(events[...]) }
 
     /// Decodes a body, assigning sequences from `firstSequence`. Throws on any inconsistency.
     static func decode(_ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, into events: inout [Event])
@@ -120,16 +130,33 @@ enum BlockBody {
     }
 }
 
+/// A string compared and hashed by its UTF-8 bytes. `String`'s own hashing normalises
+/// Unicode first, which costs more than everything else in encoding a block.
+struct UTF8Key: Hashable {
+    var string: String
+
+    func hash(into hasher: inout Hasher) {
+        var s = string
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    static func == (a: UTF8Key, b: UTF8Key) -> Bool {
+        var (x, y) = (a.string, b.string)
+        return x.withUTF8 { xb in y.withUTF8 { yb in xb.count == yb.count && memcmp(xb.baseAddress!, yb.baseAddress!, xb.count) == 0 } }
+    }
+}
+
 /// Strings as indexes into a table of the distinct strings of one block.
 struct TableStrings: StringCoding {
-    private var index: [String: Int] = [:]
+    private var index: [UTF8Key: Int] = [:]
     private(set) var table: [String] = []
 
     mutating func encode(_ s: String, into w: inout ByteWriter) {
-        if let i = index[s] {
+        let key = UTF8Key(string: s)
+        if let i = index[key] {
             w.varint(UInt64(i))
         } else {
-            index[s] = table.count
+            index[key] = table.count
             w.varint(UInt64(table.count))
             table.append(s)
         }

@@ -52,7 +52,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 i += 1
             }
             guard (1...9).contains(count) else { return nil }
-            for _ in count..<6 where count < 6 { micros *= 10 }
+            var scale = count
+            while scale < 6 {
+                micros *= 10
+                scale += 1
+            }
         }
         guard i < n else { return nil }
         var offset = 0

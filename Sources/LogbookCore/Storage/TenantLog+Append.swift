@@ -21,18 +21,21 @@ extension TenantLog {
                 var fresh: [Event] = []
                 fresh.reserveCapacity(events.count)
                 var inBatch: [EventID: UInt64] = [:]
+                inBatch.reserveCapacity(events.count)
                 let now = max(options.clock(), newHead.lastRecorded)
-                for var e in events {
-                    if let seq = inBatch[e.id] {
+                for i in events.indices {
+                    let id = events[i].id
+                    if let seq = inBatch[id] {
                         outcomes.append(.duplicate(sequence: seq))
-                    } else if let seq = try lookupDuplicate(e.id, in: txn) {
+                    } else if let seq = try lookupDuplicate(id, in: txn) {
                         outcomes.append(.duplicate(sequence: seq))
                     } else {
-                        e.sequence = newHead.lastSequence + UInt64(fresh.count) + 1
-                        e.recordedAt = now
-                        inBatch[e.id] = e.sequence
-                        outcomes.append(.appended(sequence: e.sequence))
-                        fresh.append(e)
+                        let sequence = newHead.lastSequence + UInt64(fresh.count) + 1
+                        inBatch[id] = sequence
+                        outcomes.append(.appended(sequence: sequence))
+                        fresh.append(events[i])
+                        fresh[fresh.count - 1].sequence = sequence
+                        fresh[fresh.count - 1].recordedAt = now
                     }
                 }
                 var start = 0
@@ -41,7 +44,7 @@ extension TenantLog {
                     try writeBlock(fresh[start..<end], txn: txn, head: &newHead)
                     start = end
                 }
-                for e in fresh { try recordID(e.id, sequence: e.sequence, in: txn) }
+                for i in fresh.indices { try recordID(fresh[i].id, sequence: fresh[i].sequence, in: txn) }
                 if !fresh.isEmpty || newHead.dictionaryID != head.dictionaryID {
                     let encoded = newHead.encode()
                     try TenantLog.headKey.withUnsafeBytes { k in
@@ -65,13 +68,13 @@ extension TenantLog {
         var leaves: [Digest] = []
         leaves.reserveCapacity(events.count)
         var minO = Timestamp.max, maxO = Timestamp.min
-        for e in events {
-            leaves.append(ChainHash.event(e, &sha, scratch: &scratch))
-            minO = min(minO, e.occurredAt)
-            maxO = max(maxO, e.occurredAt)
+        for i in events.indices {
+            leaves.append(ChainHash.event(events[i], &sha, scratch: &scratch))
+            minO = min(minO, events[i].occurredAt)
+            maxO = max(maxO, events[i].occurredAt)
         }
         let root = ChainHash.merkleRoot(leaves, &sha)
-        let body = BlockBody.encode(Array(events))
+        let body = BlockBody.encode(events)
         let dict = try dictionary(head.dictionaryID)
         var compressed: [UInt8] = []
         try body.withUnsafeBytes { try compressor.compress($0, dictionary: dict, appendingTo: &compressed) }

@@ -13,37 +13,34 @@ import LogbookZstd
 extension TenantLog {
     static let maxSequence: UInt64 = 1 << 40 - 1
 
-    private static func bucket(_ id: EventID) -> [UInt8] { [id.byte(0)] }
-
-    private static func entry(_ id: EventID, sequence: UInt64) -> [UInt8] {
-        var v = [UInt8](repeating: 0, count: 12)
-        for i in 0..<7 { v[i] = id.byte(i + 1) }
-        for i in 0..<5 { v[7 + i] = UInt8(truncatingIfNeeded: sequence >> (8 * (4 - i))) }
-        return v
+    /// The 12-byte value, big-endian: id bytes 1...7, then the sequence's low 5 bytes.
+    /// Built in registers and lent as bytes: this runs for every appended event.
+    private static func withEntry<R>(
+        _ id: EventID, sequence: UInt64, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
+        var key = id.byte(0)
+        var value = ((id.high << 8 | sequence >> 32 & 0xFF).bigEndian, UInt32(truncatingIfNeeded: sequence).bigEndian)
+        return try withUnsafeBytes(of: &key) { k in
+            try withUnsafeBytes(of: &value) { v in try body(k, UnsafeRawBufferPointer(rebasing: v[0..<12])) }
+        }
     }
 
     func recordID(_ id: EventID, sequence: UInt64, in txn: borrowing WriteTransaction) throws {
         precondition(sequence <= TenantLog.maxSequence, "sequence beyond the dedup index's 40 bits")
-        let k = TenantLog.bucket(id)
-        let v = TenantLog.entry(id, sequence: sequence)
-        try k.withUnsafeBytes { kb in try v.withUnsafeBytes { vb in try txn.put(dedup, key: kb, value: vb) } }
+        try TenantLog.withEntry(id, sequence: sequence) { k, v in try txn.put(dedup, key: k, value: v) }
     }
 
     /// The sequence of the stored event with `id`, if any.
     func lookupDuplicate<T: Transaction & ~Copyable>(_ id: EventID, in txn: borrowing T) throws -> UInt64? {
-        let k = TenantLog.bucket(id)
-        let probe = TenantLog.entry(id, sequence: 0)
         var candidates: [UInt64] = []
         try txn.withCursor(dedup) { cursor in
-            try k.withUnsafeBytes { kb in
-                try probe.withUnsafeBytes { pb in
-                    var entry = try cursor.seek(key: kb, valueAtLeast: pb)
-                    while let e = entry, e.value.count == 12, memcmp(e.value.baseAddress!, pb.baseAddress!, 7) == 0 {
-                        var seq: UInt64 = 0
-                        for i in 7..<12 { seq = seq << 8 | UInt64(e.value[i]) }
-                        candidates.append(seq)
-                        entry = try cursor.nextDuplicate()
-                    }
+            try TenantLog.withEntry(id, sequence: 0) { kb, pb in
+                var entry = try cursor.seek(key: kb, valueAtLeast: pb)
+                while let e = entry, e.value.count == 12, memcmp(e.value.baseAddress!, pb.baseAddress!, 7) == 0 {
+                    var seq: UInt64 = 0
+                    for i in 7..<12 { seq = seq << 8 | UInt64(e.value[i]) }
+                    candidates.append(seq)
+                    entry = try cursor.nextDuplicate()
                 }
             }
         }
