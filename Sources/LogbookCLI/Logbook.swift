@@ -36,8 +36,13 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The data directory.")
     var data: String = "./data"
 
-    func openStore(options: LogStore.Options = LogStore.Options()) throws -> LogStore {
-        try LogStore(directory: data, options: options, logger: Logger(label: "logbook"))
+    /// Opens the store; commands that only read pass `create: false` and get an error, not a new
+    /// empty directory, when DIR does not exist.
+    func openStore(options: LogStore.Options = LogStore.Options(), create: Bool = true) throws -> LogStore {
+        if !create && !FileManager.default.fileExists(atPath: data + "/tenants") {
+            throw CLIError("no Logbook data in \(data) (use --data DIR)")
+        }
+        return try LogStore(directory: data, options: options, logger: Logger(label: "logbook"))
     }
 }
 

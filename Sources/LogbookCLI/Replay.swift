@@ -14,7 +14,7 @@ struct Replay: ParsableCommand {
     func run() throws {
         let t = try parseTenant(tenant)
         guard from >= 1, from <= to else { throw CLIError("--from must be at least 1 and not after --to") }
-        let logStore = try store.openStore()
+        let logStore = try store.openStore(create: false)
         defer { logStore.close() }
         _ = try tenantsToUse(logStore, tenant)
         var writer = JSONWriter(capacity: 1 << 16)

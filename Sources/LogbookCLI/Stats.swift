@@ -10,7 +10,7 @@ struct Stats: ParsableCommand {
     @Option(help: "Only this tenant.") var tenant: String?
 
     func run() throws {
-        let logStore = try store.openStore()
+        let logStore = try store.openStore(create: false)
         defer { logStore.close() }
         let tenants = try tenantsToUse(logStore, tenant)
         var total = (events: UInt64(0), blocks: UInt64(0), raw: UInt64(0), log: UInt64(0), files: UInt64(0))

@@ -10,7 +10,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Only this tenant.") var tenant: String?
 
     func run() throws {
-        let logStore = try store.openStore()
+        let logStore = try store.openStore(create: false)
         defer { logStore.close() }
         let ok = try verifyAll(logStore, tenants: try tenantsToUse(logStore, tenant))
         if !ok { throw ExitCode(1) }

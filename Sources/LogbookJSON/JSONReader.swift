@@ -4,7 +4,17 @@ struct ContainerFrame {
     var start: Int
     var isObject: Bool
     /// Whether this object's keys are also held in the reader's last key set (large objects only).
-    var hasKeySet: Bool
+    var hasKeySet = false
+    /// Whether this object has a key that is not verbatim ASCII (see ``KeySpan``).
+    var hasNonVerbatimKey = false
+    /// One bit per hash of each verbatim ASCII key so far, a one-word Bloom filter: a new key whose bit is
+    /// clear cannot repeat an earlier one, so the usual object is checked for duplicates without any comparison.
+    var verbatimKeyBits: UInt64 = 0
+
+    init(start: Int, isObject: Bool) {
+        self.start = start
+        self.isObject = isObject
+    }
 }
 
 /// ASCII values of the bytes the grammar names, spelled once.
@@ -215,7 +225,7 @@ struct Reader: ~Copyable {
         guard depth < maxDepth, depth < frames.count else {
             throw fail(.nestingTooDeep, at: position)
         }
-        frames[depth] = ContainerFrame(start: members.count, isObject: isObject, hasKeySet: false)
+        frames[depth] = ContainerFrame(start: members.count, isObject: isObject)
         depth += 1
         position += 1
     }
@@ -270,7 +280,16 @@ struct Reader: ~Copyable {
             return
         }
         let start = frames[frameIndex].start
-        if members.containsKey(key, span: span, from: start, input: base) {
+        var mayRepeat = true
+        if span.isVerbatimASCII {
+            let bit = keyBit(span)
+            // With only verbatim keys so far, a clear bit proves the key is new.
+            mayRepeat = frames[frameIndex].hasNonVerbatimKey || frames[frameIndex].verbatimKeyBits & bit != 0
+            frames[frameIndex].verbatimKeyBits |= bit
+        } else {
+            frames[frameIndex].hasNonVerbatimKey = true
+        }
+        if mayRepeat, members.containsKey(key, span: span, from: start, input: base) {
             throw fail(.duplicateKey, at: offset)
         }
         if members.count - start >= Self.linearKeyLimit {
@@ -279,6 +298,16 @@ struct Reader: ~Copyable {
             keySets.append(keys)
             frames[frameIndex].hasKeySet = true
         }
+    }
+
+    /// Picks the Bloom-filter bit of a verbatim key from its length and its first and last bytes.
+    @inline(__always)
+    private func keyBit(_ span: KeySpan) -> UInt64 {
+        var hash = span.length
+        if span.length > 0 {
+            hash &+= Int(byte(at: span.offset)) &* 31 &+ Int(byte(at: span.offset + span.length - 1)) &* 7
+        }
+        return 1 << UInt64(hash & 63)
     }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {

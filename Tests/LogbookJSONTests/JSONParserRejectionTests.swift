@@ -160,6 +160,8 @@ struct JSONParserRejectionTests {
             Rejection("{\"a\":1,\"a\":2}", .duplicateKey, at: 7),
             Rejection("{\"a\":1,\"b\":{\"a\":1,\"a\":2}}", .duplicateKey, at: 18),
             Rejection("{\"a\":1,\"\\u0061\":2}", .duplicateKey, at: 7),  // same key, escaped
+            Rejection("{\"\\u0061\":1,\"a\":2}", .duplicateKey, at: 12),
+            Rejection("{\"axb\":1,\"ayb\":2,\"axb\":3}", .duplicateKey, at: 17),  // same length and ends
             Rejection("{\"\\n\":1,\"\\u000a\":2}", .duplicateKey, at: 8),
             Rejection("{\"é\":1,\"e\u{301}\":2}", .duplicateKey, at: 8),  // canonically equivalent spelling
             Rejection("{\"K\":1,\"\u{212A}\":2}", .duplicateKey, at: 7),  // Kelvin sign is canonically K
@@ -174,9 +176,15 @@ struct JSONParserRejectionTests {
         rejection.check()
     }
 
-    @Test("the same key in different objects is not a duplicate")
-    func sameKeyInSiblings() throws {
+    @Test("the same key in different objects is not a duplicate, nor are similar keys in one object")
+    func distinctKeys() throws {
         _ = try parse(#"{"a":{"a":1},"b":[{"a":1},{"a":2}],"c":{"b":{"a":0}}}"#)
+        let similar = try parse(#"{"axb":1,"ayb":2,"azb":3,"":4,"a":5,"A":6,"\u0062":7,"é":8,"e":9}"#)
+        guard case .object(let object) = similar else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(object.count == 9)
     }
 
     @Test(
