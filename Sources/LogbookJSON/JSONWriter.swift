@@ -61,19 +61,25 @@ public struct JSONWriter: Sendable {
     ///
     /// - Parameter value: The value to write.
     public mutating func writeInteger(_ value: Int64) {
-        beginValue()
-        if value < 0 {
-            bytes.append(ASCII.minus)
-        }
+        let comma = takeValueSeparator()
         var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = digits.count
+        // Digits are produced backwards into a stack buffer, then appended with the sign and separator at once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { token in
+            var start = token.count
             repeat {
                 start -= 1
-                digits[start] = ASCII.zero + UInt8(magnitude % 10)
+                token[start] = ASCII.zero + UInt8(magnitude % 10)
                 magnitude /= 10
             } while magnitude != 0
-            bytes.append(contentsOf: UnsafeMutableBufferPointer(rebasing: digits[start...]))
+            if value < 0 {
+                start -= 1
+                token[start] = ASCII.minus
+            }
+            if comma {
+                start -= 1
+                token[start] = ASCII.comma
+            }
+            bytes.append(contentsOf: UnsafeMutableBufferPointer(rebasing: token[start...]))
         }
     }
 
@@ -102,8 +108,7 @@ public struct JSONWriter: Sendable {
     ///
     /// - Parameter value: The string to write.
     public mutating func writeString(_ value: String) {
-        beginValue()
-        appendQuoted(value)
+        appendQuoted(value, prefix: takeValueSeparator() ? ASCII.comma : nil, suffix: nil)
     }
 
     /// Appends bytes verbatim, such as the newline between NDJSON records.
@@ -140,11 +145,7 @@ public struct JSONWriter: Sendable {
     ///
     /// - Parameter key: The member's name, escaped like ``writeString(_:)``.
     public mutating func writeKey(_ key: String) {
-        if needsComma {
-            bytes.append(ASCII.comma)
-        }
-        appendQuoted(key)
-        bytes.append(ASCII.colon)
+        appendQuoted(key, prefix: needsComma ? ASCII.comma : nil, suffix: ASCII.colon)
         needsComma = true
         afterKey = true
     }
@@ -182,16 +183,22 @@ public struct JSONWriter: Sendable {
 
     // MARK: Implementation
 
+    /// Notes that a value is being written and returns whether a comma must precede it.
+    @inline(__always)
+    private mutating func takeValueSeparator() -> Bool {
+        let comma = needsComma && !afterKey
+        afterKey = false
+        // Top-level values are never separated by commas (consecutive NDJSON records, for instance).
+        needsComma = !enclosing.isEmpty
+        return comma
+    }
+
     /// Emits the comma owed before a value, if any, and notes that the container now has an element.
     @inline(__always)
     private mutating func beginValue() {
-        if afterKey {
-            afterKey = false
-        } else if needsComma {
+        if takeValueSeparator() {
             bytes.append(ASCII.comma)
         }
-        // Top-level values are never separated by commas (consecutive NDJSON records, for instance).
-        needsComma = !enclosing.isEmpty
     }
 
     private mutating func beginContainer(_ opening: UInt8) {
@@ -212,19 +219,78 @@ public struct JSONWriter: Sendable {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    private mutating func appendQuoted(_ string: String) {
-        bytes.append(ASCII.quote)
+    /// Appends `prefix`, the quoted and escaped string, then `suffix`.
+    private mutating func appendQuoted(_ string: String, prefix: UInt8?, suffix: UInt8?) {
         let copied = string.utf8.withContiguousStorageIfAvailable { text in
-            appendEscaped(text)
+            appendQuoted(text, prefix: prefix, suffix: suffix)
             return true
         }
         if copied == nil {
             // Strings bridged from Objective-C may not be stored as contiguous UTF-8.
             var contiguous = string
             contiguous.makeContiguousUTF8()
-            contiguous.withUTF8 { appendEscaped($0) }
+            contiguous.withUTF8 { appendQuoted($0, prefix: prefix, suffix: suffix) }
+        }
+    }
+
+    /// Up to this length, a string that needs no escaping is assembled on the stack with its quotes and separators
+    /// and appended in one step; each separate append to an array costs a uniqueness and a capacity check.
+    private static let shortStringLength = 120
+
+    private mutating func appendQuoted(_ text: UnsafeBufferPointer<UInt8>, prefix: UInt8?, suffix: UInt8?) {
+        if text.count <= Self.shortStringLength, !Self.needsEscaping(text) {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.shortStringLength + 4) { token in
+                var length = 0
+                if let prefix {
+                    token[length] = prefix
+                    length += 1
+                }
+                token[length] = ASCII.quote
+                length += 1
+                if let source = text.baseAddress, let target = token.baseAddress {
+                    (target + length).update(from: source, count: text.count)
+                }
+                length += text.count
+                token[length] = ASCII.quote
+                length += 1
+                if let suffix {
+                    token[length] = suffix
+                    length += 1
+                }
+                bytes.append(contentsOf: UnsafeMutableBufferPointer(rebasing: token[..<length]))
+            }
+            return
+        }
+        if let prefix {
+            bytes.append(prefix)
         }
         bytes.append(ASCII.quote)
+        appendEscaped(text)
+        bytes.append(ASCII.quote)
+        if let suffix {
+            bytes.append(suffix)
+        }
+    }
+
+    private static func needsEscaping(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = text.baseAddress else {
+            return false
+        }
+        var index = 0
+        while index + 8 <= text.count {
+            if ByteScanning.mustEscapeMask(ByteScanning.load(base, index)) != 0 {
+                return true
+            }
+            index += 8
+        }
+        while index < text.count {
+            let byte = base[index]
+            if byte < 0x20 || byte == ASCII.quote || byte == ASCII.backslash {
+                return true
+            }
+            index += 1
+        }
+        return false
     }
 
     /// Appends UTF-8 text, escaping what JSON requires; runs that need no escaping are found eight bytes at a

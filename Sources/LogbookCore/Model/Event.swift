@@ -42,3 +42,18 @@ public struct Event: Sendable, Hashable {
         data.first { $0.key == key }?.value
     }
 }
+
+extension Event {
+    /// A cheap upper-bound estimate of the event's encoded size, for batch byte limits.
+    var approximateSize: Int {
+        var n = 64 + (actor?.utf8.count ?? 0)
+        for f in data {
+            switch f.value {
+            case .string(let s): n += s.utf8.count + 4
+            case .fields(let fs): n += fs.count * 24
+            default: n += 12
+            }
+        }
+        return n
+    }
+}

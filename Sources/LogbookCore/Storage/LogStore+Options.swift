@@ -3,6 +3,8 @@ extension LogStore {
     public struct Options: Sendable {
         /// Most events one commit (one write transaction, one fsync) takes from a tenant's queue.
         public var maxBatchEvents = 4096
+        /// Most (approximate, uncompressed) bytes one commit takes; one append is never split.
+        public var maxBatchBytes = 8 << 20
         /// Most events in one stored block; bigger batches are split into several blocks.
         public var maxBlockEvents = 1000
         /// How long a commit waits for more appends to join when its batch is small (microseconds).

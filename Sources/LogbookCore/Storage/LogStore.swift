@@ -139,9 +139,10 @@ public final class LogStore: Sendable {
             queuedEvents.subtract(n, ordering: .relaxed)
             throw error
         }
+        let bytes = events.reduce(0) { $0 + $1.approximateSize }
         let schedule = log.queue.withLock { q -> Bool? in
             if q.queuedEvents > 0 && q.queuedEvents + n > options.maxQueuedEventsPerTenant { return nil }
-            q.pending.append(.init(events: events, completion: completion))
+            q.pending.append(.init(events: events, bytes: bytes, completion: completion))
             q.queuedEvents += n
             if q.scheduled { return false }
             q.scheduled = true
@@ -166,8 +167,13 @@ public final class LogStore: Sendable {
         let batch = log.queue.withLock { q -> [TenantLog.PendingAppend] in
             var batch: [TenantLog.PendingAppend] = []
             var n = 0
-            while let first = q.pending.first, batch.isEmpty || n + first.events.count <= options.maxBatchEvents {
+            var bytes = 0
+            while let first = q.pending.first,
+                batch.isEmpty
+                    || (n + first.events.count <= options.maxBatchEvents && bytes + first.bytes <= options.maxBatchBytes)
+            {
                 n += first.events.count
+                bytes += first.bytes
                 batch.append(q.pending.removeFirst())
             }
             return batch

@@ -41,6 +41,8 @@ final class TenantLog: @unchecked Sendable {
 
     struct PendingAppend {
         var events: [Event]
+        /// Approximate encoded size, for the batch byte bound.
+        var bytes: Int
         var completion: @Sendable (Result<[AppendOutcome], LogError>) -> Void
     }
 
