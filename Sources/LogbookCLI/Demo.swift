@@ -16,13 +16,13 @@ struct Demo: ParsableCommand {
         let logStore = try store.openStore()
         defer { logStore.close() }
 
-        print("== 1. ingest \(path) (durable: fsync before every acknowledgement)")
+        say("== 1. ingest \(path) (durable: fsync before every acknowledgement)")
         let report = try ingestWithProgress(logStore, file: path, batch: 1000)
         if report.duplicates > 0 && report.appended == 0 {
-            print("   every event was already stored: re-ingesting is idempotent")
+            say("   every event was already stored: re-ingesting is idempotent")
         }
 
-        print("== 2. replay every tenant (decode every stored event)")
+        say("== 2. replay every tenant (decode every stored event)")
         let tenants = logStore.tenants()
         let start = DispatchTime.now()
         var replayed = 0
@@ -37,12 +37,12 @@ struct Demo: ParsableCommand {
         bar.update(done: tenants.count, total: tenants.count, items: replayed, unit: "events", force: true)
         bar.finish()
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        print("replayed \(fmt(replayed)) events of \(tenants.count) tenants in \(String(format: "%.2f", secs)) s: \(fmt(Int(Double(replayed) / secs))) events/s")
+        say("replayed \(fmt(replayed)) events of \(tenants.count) tenants in \(String(format: "%.2f", secs)) s: \(fmt(Int(Double(replayed) / secs))) events/s")
 
-        print("== 3. verify every hash chain")
+        say("== 3. verify every hash chain")
         let ok = try verifyAll(logStore, tenants: tenants, quiet: true)
 
-        print("== 4. storage")
+        say("== 4. storage")
         var raw: UInt64 = 0, log: UInt64 = 0, disk: UInt64 = 0, count: UInt64 = 0
         for t in tenants {
             let s = try logStore.stats(t)
@@ -50,9 +50,9 @@ struct Demo: ParsableCommand {
         }
         let json = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let per = { (b: UInt64) in count > 0 ? String(format: "%.1f", Double(b) / Double(count)) : "-" }
-        print("\(fmt(Int(count))) events: JSON \(count > 0 ? String(format: "%.1f", Double(json) / Double(count)) : "-") B/event, "
+        say("\(fmt(Int(count))) events: JSON \(count > 0 ? String(format: "%.1f", Double(json) / Double(count)) : "-") B/event, "
             + "log blocks \(per(log)) B/event, LMDB files \(per(disk)) B/event (indexes included)")
-        print("try: logbook replay --data \(store.data) --tenant \(tenants.first?.rawValue ?? "t000") --to 3")
+        say("try: logbook replay --data \(store.data) --tenant \(tenants.first?.rawValue ?? "t000") --to 3")
         if !ok { throw ExitCode(1) }
     }
 
@@ -68,7 +68,7 @@ struct Demo: ParsableCommand {
         guard let generator = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw CLIError("no workload: pass --file, or set LOGBOOK_WORKLOAD_GENERATOR to shared/workload/generate.py")
         }
-        print("generating \(fmt(events)) events with \(generator) ...")
+        say("generating \(fmt(events)) events with \(generator) ...")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", generator, out, "--n", String(events)]

@@ -30,7 +30,7 @@ func ingestWithProgress(_ store: LogStore, file: String, batch: Int) throws -> N
     }
     bar.update(done: report.bytes, total: report.bytes, items: report.lines, unit: "events", force: true)
     bar.finish()
-    print(
+    say(
         "ingested \(fmt(report.appended)) events (\(fmt(report.duplicates)) duplicates, \(fmt(report.rejected)) rejected) "
             + "from \(fmt(report.bytes)) bytes in \(String(format: "%.2f", report.seconds)) s: "
             + "\(fmt(Int(report.eventsPerSecond))) events/s")

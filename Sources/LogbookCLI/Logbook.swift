@@ -105,3 +105,10 @@ func fmt(_ n: Int) -> String {
     }
     return String(out.reversed())
 }
+
+/// Prints a line and flushes, so that output interleaves correctly with the progress bar
+/// on stderr when stdout is a pipe.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
+}

@@ -28,11 +28,11 @@ func verifyAll(_ store: LogStore, tenants: [TenantID], quiet: Bool = false) thro
         events += report.events
         if let failure = report.failure {
             bad += 1
-            print("tenant \(t): FAILED at \(failure)")
+            say("tenant \(t): FAILED at \(failure)")
         } else if !quiet {
-            print("tenant \(t): ok (\(fmt(report.blocks)) blocks, \(fmt(report.events)) events)")
+            say("tenant \(t): ok (\(fmt(report.blocks)) blocks, \(fmt(report.events)) events)")
         }
     }
-    print("verified \(tenants.count) tenants, \(fmt(blocks)) blocks, \(fmt(events)) events: \(bad == 0 ? "ok" : "\(bad) FAILED")")
+    say("verified \(tenants.count) tenants, \(fmt(blocks)) blocks, \(fmt(events)) events: \(bad == 0 ? "ok" : "\(bad) FAILED")")
     return bad == 0
 }

@@ -55,6 +55,29 @@ struct JSONWriterTests {
         #expect(text == #""a\"b\\c\n\t\r\b\f\u0000\u0001\u001f"# + "\u{7F}/é€😀\u{2028}\"")
     }
 
+    @Test(
+        "short and long strings, with and without escapes, are written the same way",
+        arguments: [0, 7, 8, 119, 120, 121, 300]
+    )
+    func stringLengths(length: Int) {
+        let plain = String(repeating: "é", count: length / 2) + String(repeating: "x", count: length % 2)
+        let escaped = String(repeating: "y", count: length) + "\n"
+        let text = written { writer in
+            writer.beginObject()
+            writer.writeKey(plain)
+            writer.beginArray()
+            writer.writeString(plain)
+            writer.writeString(escaped)
+            writer.writeString(plain)
+            writer.endArray()
+            writer.writeKey(escaped)
+            writer.writeString("")
+            writer.endObject()
+        }
+        let escapedText = String(repeating: "y", count: length) + "\\n"
+        #expect(text == "{\"\(plain)\":[\"\(plain)\",\"\(escapedText)\",\"\(plain)\"],\"\(escapedText)\":\"\"}")
+    }
+
     @Test("keys are escaped like strings")
     func keyEscaping() {
         let text = written { writer in

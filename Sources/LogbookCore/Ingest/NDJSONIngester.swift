@@ -4,12 +4,17 @@ import Synchronization
 
 /// Loads NDJSON files in the v1 wire envelope into a `LogStore`: each line names its tenant,
 /// lines are validated, grouped per tenant into batches and appended in file order.
+///
+/// Memory is bounded: the file is read in chunks, at most `batchEvents` events wait per tenant
+/// before they are submitted, and the store's queue bounds push back when commits are behind.
 public struct NDJSONIngester: Sendable {
     public var store: LogStore
     /// Events per append (per tenant).
     public var batchEvents = 1000
     /// How many rejected lines to keep in the report (all are counted).
     public var keepRejections = 20
+    /// Bytes read from the file at a time; a line longer than this is rejected.
+    public var chunkBytes = 4 << 20
 
     public init(store: LogStore) { self.store = store }
 
@@ -30,24 +35,103 @@ public struct NDJSONIngester: Sendable {
 
     /// Ingests the file at `path`. `progress(bytesRead, totalBytes, linesRead)` is called now and then.
     public func ingest(path: String, progress: (Int, Int, Int) -> Void = { _, _, _ in }) throws -> Report {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        return data.withUnsafeBytes { ingest(buffer: $0, progress: progress) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw LogError(.invalidArgument, "cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        let total = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        var session = Session(self)
+        var carry: [UInt8] = []
+        var read = 0
+        var skipping = false  // inside a line that was too long: drop bytes up to its end
+        while let chunk = try handle.read(upToCount: chunkBytes), !chunk.isEmpty {
+            read += chunk.count
+            if skipping {
+                guard let end = chunk.firstIndex(of: UInt8(ascii: "\n")) else { continue }
+                skipping = false
+                carry.append(contentsOf: chunk[(end + 1)...])
+            } else {
+                carry.append(contentsOf: chunk)
+            }
+            // Hand over complete lines; keep the unfinished last one for the next chunk.
+            guard let lastNewline = carry.lastIndex(of: UInt8(ascii: "\n")) else {
+                if carry.count > chunkBytes {
+                    session.rejectOversizedLine()
+                    carry.removeAll()
+                    skipping = true
+                }
+                continue
+            }
+            carry.withUnsafeBytes { session.consume(UnsafeRawBufferPointer(rebasing: $0[...lastNewline])) }
+            carry.removeSubrange(...lastNewline)
+            progress(read, total, session.report.lines)
+        }
+        if !carry.isEmpty { carry.withUnsafeBytes { session.consume($0) } }
+        return session.finish(progress: progress)
     }
 
     /// Ingests NDJSON from memory.
     public func ingest(buffer: UnsafeRawBufferPointer, progress: (Int, Int, Int) -> Void = { _, _, _ in }) -> Report {
+        var session = Session(self)
+        session.consume(buffer)
+        return session.finish(progress: progress)
+    }
+
+    /// One ingest's running state.
+    struct Session {
+        let ingester: NDJSONIngester
         let start = DispatchTime.now()
         var report = Report()
-        report.bytes = buffer.count
         let tracker = Tracker()
         var pending: [TenantID: [Event]] = [:]
         var validator = EventValidator(now: Timestamp.now())
+        var lineOffset = 0
 
-        func flush(_ tenant: TenantID, _ events: [Event]) {
+        init(_ ingester: NDJSONIngester) { self.ingester = ingester }
+
+        mutating func consume(_ buffer: UnsafeRawBufferPointer) {
+            report.bytes += buffer.count
+            var lastLine = 0
+            for (lineNumber, line) in NDJSONLines(buffer) {
+                lastLine = lineNumber
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                report.lines += 1
+                do throws(ValidationError) {
+                    let v = try validator.validate(line: line)
+                    guard let tenant = v.tenant else {
+                        throw ValidationError(.missingField, field: "tenant", "is required when ingesting a file")
+                    }
+                    pending[tenant, default: []].append(v.event)
+                    if pending[tenant]!.count >= ingester.batchEvents {
+                        flush(tenant, pending.removeValue(forKey: tenant)!)
+                    }
+                } catch {
+                    reject(line: lineOffset + lineNumber, error)
+                }
+                if report.lines % 50_000 == 0 {
+                    validator.now = Timestamp.now()  // the future-skew rule follows the clock on long ingests
+                }
+            }
+            lineOffset += lastLine
+        }
+
+        mutating func rejectOversizedLine() {
+            report.lines += 1
+            lineOffset += 1
+            reject(line: lineOffset, ValidationError(.invalidJSON, field: "", "the line is longer than the chunk size"))
+        }
+
+        private mutating func reject(line: Int, _ error: ValidationError) {
+            report.rejected += 1
+            if report.rejections.count < ingester.keepRejections { report.rejections.append((line, error)) }
+        }
+
+        /// Submits one tenant's batch, waiting while the store pushes back.
+        private func flush(_ tenant: TenantID, _ events: [Event]) {
             tracker.begin()
             while true {
                 do {
-                    try store.submit(events, to: tenant) { tracker.finish($0) }
+                    try ingester.store.submit(events, to: tenant) { tracker.finish($0) }
                     return
                 } catch {
                     guard error.code == .queueFull || error.code == .tooManyOpenTenants else {
@@ -59,38 +143,17 @@ public struct NDJSONIngester: Sendable {
             }
         }
 
-        var lastProgress = 0
-        for (lineNumber, line) in NDJSONLines(buffer) {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            report.lines += 1
-            do throws(ValidationError) {
-                let v = try validator.validate(line: line)
-                guard let tenant = v.tenant else {
-                    throw ValidationError(.missingField, field: "tenant", "is required when ingesting a file")
-                }
-                pending[tenant, default: []].append(v.event)
-                if pending[tenant]!.count >= batchEvents {
-                    flush(tenant, pending.removeValue(forKey: tenant)!)
-                }
-            } catch {
-                report.rejected += 1
-                if report.rejections.count < keepRejections { report.rejections.append((lineNumber, error)) }
-            }
-            if report.lines - lastProgress >= 50_000 {
-                lastProgress = report.lines
-                validator.now = Timestamp.now()  // the future-skew rule follows the clock on long ingests
-                let offset = line.baseAddress.map { $0 - buffer.baseAddress! } ?? 0
-                progress(offset, buffer.count, report.lines)
-            }
+        mutating func finish(progress: (Int, Int, Int) -> Void) -> Report {
+            for (tenant, events) in pending { flush(tenant, events) }
+            pending = [:]
+            let totals = tracker.wait()
+            report.appended = totals.appended
+            report.duplicates = totals.duplicates
+            report.failure = totals.failure
+            progress(report.bytes, report.bytes, report.lines)
+            report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            return report
         }
-        for (tenant, events) in pending { flush(tenant, events) }
-        let totals = tracker.wait()
-        report.appended = totals.appended
-        report.duplicates = totals.duplicates
-        report.failure = totals.failure
-        progress(buffer.count, buffer.count, report.lines)
-        report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return report
     }
 }
 

@@ -11,9 +11,9 @@ extension LogStore {
         /// 0: commit at once; appends that arrive during a commit form the next batch anyway.
         public var maxBatchDelayMicros = 0
         /// Events waiting in one tenant's queue before appends to it are refused (`queueFull`).
-        public var maxQueuedEventsPerTenant = 200_000
+        public var maxQueuedEventsPerTenant = 20_000
         /// Events waiting in all queues before appends are refused.
-        public var maxQueuedEvents = 1_000_000
+        public var maxQueuedEvents = 100_000
         /// Open tenant environments kept in the LRU (each holds two file descriptors and a map).
         public var maxOpenTenants = 256
         /// Threads that run commits; a commit mostly waits for fsync, so more than cores helps.

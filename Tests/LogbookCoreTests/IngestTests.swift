@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import LogbookCore
+import LogbookTestSupport
+
+@Suite("Ingesting NDJSON files")
+struct IngestTests {
+    func line(_ i: Int, tenant: String = "acme") -> String {
+        let id = UUID128(high: 0x1234_5678_0000_4000 | UInt64(i) << 16, low: 0x8000_0000_0000_0000 | UInt64(i))
+        return #"{"id":"\#(id)","tenant":"\#(tenant)","type":"activity.window","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","duration":3.5,"data":{"app":"Code","title":"line \#(i)"}}"#
+    }
+
+    @Test("lines split across read chunks are ingested whole, and rejections name the right line", arguments: [64, 300, 1 << 20])
+    func chunked(chunkBytes: Int) throws {
+        let dir = TemporaryDirectory()
+        var lines: [String] = []
+        for i in 1...200 {
+            switch i {
+            case 17: lines.append(#"{"id":"not-a-uuid"}"#)
+            case 120: lines.append("")
+            case 121: lines.append(#"{"oops"#)
+            default: lines.append(line(i, tenant: i % 3 == 0 ? "beta" : "acme"))
+            }
+        }
+        let path = dir.path + "/in.ndjson"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let store = try LogStore(directory: dir.path + "/data", options: testOptions())
+        defer { store.close() }
+        var ingester = NDJSONIngester(store: store)
+        ingester.chunkBytes = chunkBytes
+        ingester.batchEvents = 7
+        let report = try ingester.ingest(path: path)
+        if chunkBytes < 200 {
+            // Every event line is longer than the chunk: each is refused once, none is half-read.
+            #expect(report.appended == 0)
+            #expect(report.rejected == report.lines)
+            #expect(report.lines == 199)
+            return
+        }
+        #expect(report.lines == 199)
+        #expect(report.rejected == 2)
+        #expect(report.rejections.map(\.line) == [17, 121])
+        #expect(report.appended == 197)
+        var titles: [String] = []
+        try store.read(TenantID("acme")!) { e in
+            if case .string(let t)? = e[.title] { titles.append(t) }
+            return true
+        }
+        let expected = (1...200).filter { $0 % 3 != 0 && $0 != 17 && $0 != 120 && $0 != 121 }.map { "line \($0)" }
+        #expect(titles == expected, "file order is kept within a tenant")
+    }
+
+    @Test("ingesting the same file twice stores nothing the second time")
+    func twice() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/in.ndjson"
+        try ((1...50).map { line($0) }.joined(separator: "\n")).write(toFile: path, atomically: true, encoding: .utf8)
+        let store = try LogStore(directory: dir.path + "/data", options: testOptions())
+        defer { store.close() }
+        let first = try NDJSONIngester(store: store).ingest(path: path)
+        let second = try NDJSONIngester(store: store).ingest(path: path)
+        #expect(first.appended == 50 && first.duplicates == 0)
+        #expect(second.appended == 0 && second.duplicates == 50)
+        #expect(try store.lastSequence(TenantID("acme")!) == 50)
+    }
+}
