@@ -83,15 +83,17 @@ struct ConcurrencyTests {
         options.mapSize = 1 << 26
         let store = try LogStore(directory: dir.path, options: options)
         var g = SeededGenerator(seed: 9)
-        let fdsBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
         var maxOpen = 0
+        var maxFiles = 0
         for i in 0..<10_000 {
             _ = try await store.append([EventFactory.window(&g)], to: TenantID("t\(i)")!)
             maxOpen = max(maxOpen, store.openTenantCount)
+            if i % 500 == 0 { maxFiles = max(maxFiles, openFiles(under: dir.path)) }
         }
-        let fdsAfter = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
         #expect(maxOpen == 64)
-        #expect(fdsAfter - fdsBefore <= 64 * 3 + 8)
+        // LMDB holds up to three descriptors per environment (data twice, lock once).
+        #expect(maxFiles <= 64 * 3)
+        #expect(maxFiles > 0)
         #expect(store.tenants().count == 10_000)
         // An evicted tenant reopens with its data.
         #expect(try store.lastSequence(TenantID("t7")!) == 1)
@@ -126,4 +128,14 @@ final class Counter: @unchecked Sendable {
     private var n = 0
     func add(_ k: Int) { lock.withLock { n += k } }
     var value: Int { lock.withLock { n } }
+}
+
+/// Descriptors of this process that point into `directory` (other tests run in parallel).
+func openFiles(under directory: String) -> Int {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    let prefix = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
+    return fds.filter { fd in
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? ""
+        return target.hasPrefix(prefix)
+    }.count
 }

@@ -162,3 +162,34 @@ struct StoreTests {
         #expect(try store.verify(tenant).ok)
     }
 }
+
+@Suite("The dedup index")
+struct DedupIndexTests {
+    @Test("many small commits leave a logarithmic number of runs, and every stored id is still found")
+    func runsStaySmall() async throws {
+        let dir = TemporaryDirectory()
+        let tenant = TenantID("runs")!
+        var g = SeededGenerator(seed: 13)
+        var all: [Event] = []
+        do {
+            let store = try LogStore(directory: dir.path, options: testOptions())
+            for _ in 0..<300 {
+                let batch = (0..<Int(1 + g.next() % 20)).map { _ in EventFactory.window(&g) }
+                _ = try await store.append(batch, to: tenant)
+                all += batch
+            }
+            let runs = try store.withTenant(tenant, create: false) { $0.dedupRuns }
+            #expect(runs.count <= 12, "\(runs.count) runs for \(all.count) events")
+            #expect(runs.reduce(0) { $0 + $1.count } == all.count)
+            #expect(zip(runs, runs.dropFirst()).allSatisfy { $0.count >= $1.count })
+            store.close()
+        }
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        // Every id, retried in a random order after a restart, maps to its original sequence.
+        let order = all.indices.shuffled(using: &g)
+        let outcomes = try await store.append(order.map { all[$0] }, to: tenant)
+        for (k, i) in order.enumerated() { #expect(outcomes[k] == .duplicate(sequence: UInt64(i + 1))) }
+        #expect(try store.lastSequence(tenant) == UInt64(all.count))
+    }
+}

@@ -11,6 +11,7 @@ extension TenantLog {
     @available(*, noasync)
     func commit(_ events: [Event]) throws(LogError) -> [AppendOutcome] {
         var newHead = head
+        var newRuns = dedupRuns
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
         do {
@@ -27,7 +28,7 @@ extension TenantLog {
                     let id = events[i].id
                     if let seq = inBatch[id] {
                         outcomes.append(.duplicate(sequence: seq))
-                    } else if let seq = try lookupDuplicate(id, in: txn) {
+                    } else if let seq = try lookupDuplicate(id, runs: newRuns, in: txn) {
                         outcomes.append(.duplicate(sequence: seq))
                     } else {
                         let sequence = newHead.lastSequence + UInt64(fresh.count) + 1
@@ -44,7 +45,7 @@ extension TenantLog {
                     try writeBlock(fresh[start..<end], txn: txn, head: &newHead)
                     start = end
                 }
-                for i in fresh.indices { try recordID(fresh[i].id, sequence: fresh[i].sequence, in: txn) }
+                try recordIDs(fresh, runs: &newRuns, in: txn)
                 if !fresh.isEmpty || newHead.dictionaryID != head.dictionaryID {
                     let encoded = newHead.encode()
                     try TenantLog.headKey.withUnsafeBytes { k in
@@ -60,6 +61,7 @@ extension TenantLog {
             throw LogError(.io, "commit to the log of tenant \(tenant) failed", cause: error)
         }
         head = newHead
+        dedupRuns = newRuns
         return outcomes
     }
 

@@ -1,46 +1,144 @@
+import Foundation
 import LogbookLMDB
 import LogbookZstd
 
 /// The idempotency index (specs/storage.md, "Deduplication").
 ///
-/// `dedup` is a DUPSORT|DUPFIXED database: key = the id's first byte (256 buckets); each value
-/// is 12 bytes, the id's next 7 bytes then the sequence (5 bytes, big-endian). DUPFIXED values
-/// are packed without per-entry headers, so an event costs ~12 bytes of leaf plus page slack
-/// instead of ~40 for a plain 16→8 byte entry. 64 of the id's 128 bits select candidates; a
-/// candidate is confirmed by reading the stored event, so a prefix collision never loses an
-/// event or answers with the wrong sequence. Entries live as long as the events: duplicates are
-/// detected for the tenant's whole retained history, not just a window.
+/// Event ids are random, so a B-tree keyed by id would rewrite pages all over the index on
+/// every commit — and LMDB's copy-on-write would keep as many freed pages again on disk. The
+/// index is instead a short list of sorted *runs*, each a single LMDB value written once:
+/// key = the first sequence the run covers (u64 big-endian); value = entries of 12 bytes,
+/// sorted: the id's first 8 bytes (big-endian) and the event's offset from the run's first
+/// sequence (u32). Each commit adds one run for its new events; runs are merged so that each
+/// is at least four times the size of the next newer one, keeping O(log n) runs. A lookup
+/// binary-searches every run; a prefix match is confirmed by reading the stored event, so a
+/// collision of the 64-bit prefix never loses an event or answers with the wrong sequence.
 extension TenantLog {
-    static let maxSequence: UInt64 = 1 << 40 - 1
+    struct DedupRun: Equatable {
+        var first: UInt64
+        var count: Int
+    }
 
-    /// The 12-byte value, big-endian: id bytes 1...7, then the sequence's low 5 bytes.
-    /// Built in registers and lent as bytes: this runs for every appended event.
-    private static func withEntry<R>(
-        _ id: EventID, sequence: UInt64, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
-    ) rethrows -> R {
-        var key = id.byte(0)
-        var value = ((id.high << 8 | sequence >> 32 & 0xFF).bigEndian, UInt32(truncatingIfNeeded: sequence).bigEndian)
-        return try withUnsafeBytes(of: &key) { k in
-            try withUnsafeBytes(of: &value) { v in try body(k, UnsafeRawBufferPointer(rebasing: v[0..<12])) }
+    static let dedupEntrySize = 12
+    /// A run spans fewer sequences than this, so offsets fit in 32 bits.
+    static let maxRunSpan: UInt64 = 1 << 31
+
+    /// Loads the list of runs (keys and sizes only).
+    static func loadRuns<T: Transaction & ~Copyable>(_ db: Database, in txn: borrowing T) throws -> [DedupRun] {
+        var runs: [DedupRun] = []
+        try txn.withCursor(db) { cursor in
+            var entry = try cursor.first()
+            while let e = entry {
+                guard e.key.count == 8, e.value.count % dedupEntrySize == 0 else {
+                    throw LogError(.corrupt, "the dedup index holds a malformed run")
+                }
+                runs.append(DedupRun(first: UInt64(bigEndian: e.key.loadUnaligned(as: UInt64.self)),
+                                     count: e.value.count / dedupEntrySize))
+                entry = try cursor.next()
+            }
+        }
+        return runs
+    }
+
+    /// Adds the ids of `events` (consecutive sequences) as a new run, then merges runs.
+    func recordIDs(_ events: [Event], runs: inout [DedupRun], in txn: borrowing WriteTransaction) throws {
+        guard let first = events.first?.sequence else { return }
+        var entries = [UInt8](repeating: 0, count: events.count * TenantLog.dedupEntrySize)
+        var order = Array(events.indices)
+        order.sort { events[$0].id.high < events[$1].id.high }
+        entries.withUnsafeMutableBytes { out in
+            for (slot, i) in order.enumerated() {
+                out.storeBytes(of: events[i].id.high.bigEndian, toByteOffset: slot * 12, as: UInt64.self)
+                out.storeBytes(of: UInt32(events[i].sequence - first).littleEndian, toByteOffset: slot * 12 + 8, as: UInt32.self)
+            }
+        }
+        try putRun(first: first, entries, in: txn)
+        runs.append(DedupRun(first: first, count: events.count))
+        while runs.count >= 2 {
+            let older = runs[runs.count - 2], newer = runs[runs.count - 1]
+            guard newer.count * 4 >= older.count,
+                newer.first - older.first + UInt64(newer.count) < TenantLog.maxRunSpan
+            else { break }
+            try merge(older, newer, in: txn)
+            runs.removeLast(2)
+            runs.append(DedupRun(first: older.first, count: older.count + newer.count))
         }
     }
 
-    func recordID(_ id: EventID, sequence: UInt64, in txn: borrowing WriteTransaction) throws {
-        precondition(sequence <= TenantLog.maxSequence, "sequence beyond the dedup index's 40 bits")
-        try TenantLog.withEntry(id, sequence: sequence) { k, v in try txn.put(dedup, key: k, value: v) }
+    private func putRun(first: UInt64, _ entries: [UInt8], in txn: borrowing WriteTransaction) throws {
+        try withUnsafeBytes(of: first.bigEndian) { k in
+            try txn.reserve(dedup, key: k, size: entries.count) { out in
+                entries.withUnsafeBytes { out.copyMemory(from: $0) }
+            }
+        }
     }
 
-    /// The sequence of the stored event with `id`, if any.
-    func lookupDuplicate<T: Transaction & ~Copyable>(_ id: EventID, in txn: borrowing T) throws -> UInt64? {
+    /// Replaces two adjacent runs by one sorted run keyed by the older one's first sequence.
+    private func merge(_ older: DedupRun, _ newer: DedupRun, in txn: borrowing WriteTransaction) throws {
+        let shift = UInt32(newer.first - older.first)
+        let merged: [UInt8] = try withRun(older, in: txn) { a in
+            try withRun(newer, in: txn) { b in
+                var out = [UInt8](repeating: 0, count: a.count + b.count)
+                out.withUnsafeMutableBytes { o in
+                    var (i, j, k) = (0, 0, 0)
+                    func key(_ r: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
+                        UInt64(bigEndian: r.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                    }
+                    func copy(_ r: UnsafeRawBufferPointer, _ at: Int, shift: UInt32) {
+                        o.storeBytes(of: r.loadUnaligned(fromByteOffset: at, as: UInt64.self), toByteOffset: k, as: UInt64.self)
+                        let offset = UInt32(littleEndian: r.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)) + shift
+                        o.storeBytes(of: offset.littleEndian, toByteOffset: k + 8, as: UInt32.self)
+                        k += 12
+                    }
+                    while i < a.count || j < b.count {
+                        if j >= b.count || (i < a.count && key(a, i) <= key(b, j)) {
+                            copy(a, i, shift: 0)
+                            i += 12
+                        } else {
+                            copy(b, j, shift: shift)
+                            j += 12
+                        }
+                    }
+                }
+                return out
+            }
+        }
+        try withUnsafeBytes(of: newer.first.bigEndian) { k in _ = try txn.delete(dedup, key: k) }
+        try putRun(first: older.first, merged, in: txn)
+    }
+
+    private func withRun<T: Transaction & ~Copyable, R>(
+        _ run: DedupRun, in txn: borrowing T, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
+        try withUnsafeBytes(of: run.first.bigEndian) { k in
+            try txn.get(dedup, key: k) { v in
+                guard let v, v.count == run.count * TenantLog.dedupEntrySize else {
+                    throw LogError(.corrupt, "dedup run \(run.first) of tenant \(tenant) is missing or malformed")
+                }
+                return try body(v)
+            }
+        }
+    }
+
+    /// The sequence of the stored event with `id`, if any. Newest runs first: retries are
+    /// usually of recent events.
+    func lookupDuplicate<T: Transaction & ~Copyable>(_ id: EventID, runs: [DedupRun], in txn: borrowing T) throws
+        -> UInt64?
+    {
         var candidates: [UInt64] = []
-        try txn.withCursor(dedup) { cursor in
-            try TenantLog.withEntry(id, sequence: 0) { kb, pb in
-                var entry = try cursor.seek(key: kb, valueAtLeast: pb)
-                while let e = entry, e.value.count == 12, memcmp(e.value.baseAddress!, pb.baseAddress!, 7) == 0 {
-                    var seq: UInt64 = 0
-                    for i in 7..<12 { seq = seq << 8 | UInt64(e.value[i]) }
-                    candidates.append(seq)
-                    entry = try cursor.nextDuplicate()
+        for run in runs.reversed() {
+            try withRun(run, in: txn) { v in
+                // Lower bound of the prefix, then every entry that shares it.
+                var (lo, hi) = (0, run.count)
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: mid * 12, as: UInt64.self))
+                    if key < id.high { lo = mid + 1 } else { hi = mid }
+                }
+                while lo < run.count, UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 12, as: UInt64.self)) == id.high {
+                    let offset = UInt32(littleEndian: v.loadUnaligned(fromByteOffset: lo * 12 + 8, as: UInt32.self))
+                    candidates.append(run.first + UInt64(offset))
+                    lo += 1
                 }
             }
         }
@@ -57,7 +155,9 @@ extension TenantLog {
         let found = try txn.withCursor(log) { cursor -> Bool in
             try key.withUnsafeBytes { kb in
                 var entry = try cursor.seek(atLeast: kb)
-                if entry == nil || entry!.key.elementsEqual(kb) == false { entry = try entry == nil ? cursor.last() : cursor.previous() }
+                if entry == nil || entry!.key.elementsEqual(kb) == false {
+                    entry = try entry == nil ? cursor.last() : cursor.previous()
+                }
                 guard let e = entry else { return false }
                 try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
                 return true
@@ -68,5 +168,3 @@ extension TenantLog {
         return events[Int(sequence - first.sequence)]
     }
 }
-
-import Foundation

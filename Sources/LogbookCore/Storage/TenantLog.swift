@@ -6,7 +6,7 @@ import LogbookZstd
 import Synchronization
 
 /// One tenant's log: its own LMDB environment (directory 0700, files 0600) with the named
-/// databases `log` (blocks), `meta` (chain head, dictionaries) and `dedup` (event ids).
+/// databases `log` (blocks), `meta` (chain head, dictionaries) and `ids` (the dedup index).
 ///
 /// `@unchecked Sendable`: the writer state (`head`, `compressor`, `sha`) is touched only by the
 /// commit worker that holds this log's `scheduled` flag, so by one thread at a time, with the
@@ -26,6 +26,8 @@ final class TenantLog: @unchecked Sendable {
     var sha = SHA256()
     var scratch = ByteWriter(capacity: 512)
     var nextTrainingAt: UInt64
+    /// The dedup index's runs, oldest first (see TenantLog+Dedup.swift).
+    var dedupRuns: [DedupRun]
 
     /// The last committed sequence, for readers and followers.
     let committed: Atomic<UInt64>
@@ -97,7 +99,7 @@ final class TenantLog: @unchecked Sendable {
         (log, meta, dedup) = try env.write { (txn: inout WriteTransaction) throws in
             let log = try txn.openDatabase("log", flags: [.create])
             let meta = try txn.openDatabase("meta", flags: [.create])
-            let dedup = try txn.openDatabase("dedup", flags: [.create, .duplicateSort, .duplicateFixed])
+            let dedup = try txn.openDatabase("ids", flags: [.create])
             let existing = try stamp.withUnsafeBytes { _ in
                 try TenantLog.tenantKey.withUnsafeBytes { k in try txn.get(meta, key: k) { $0.map { Array($0) } } }
             }
@@ -122,6 +124,8 @@ final class TenantLog: @unchecked Sendable {
                 }
             }
         }
+        let idsDB = dedup
+        dedupRuns = try env.read { txn in try TenantLog.loadRuns(idsDB, in: txn) }
         committed = Atomic(head.lastSequence)
         compressor = ZstdCompressor(level: options.compressionLevel)
         nextTrainingAt = head.dictionaryID == 0 ? UInt64(options.dictionaryTrainingEvents) : .max
