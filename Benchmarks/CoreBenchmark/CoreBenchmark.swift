@@ -51,6 +51,9 @@ enum CoreBenchmark {
         resetPeakRSS()
         var options = LogStore.Options()
         options.maxBatchEvents = 1000
+        if let level = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_ZSTD_LEVEL"].flatMap(Int32.init) {
+            options.compressionLevel = level  // for exploring the size/speed trade-off; figures use the default
+        }
         let apiStore = try LogStore(directory: scratch + "/api", options: options)
         let tracker = Completion()
         let cpu0 = cpuSeconds()

@@ -193,3 +193,29 @@ struct DedupIndexTests {
         #expect(try store.lastSequence(tenant) == UInt64(all.count))
     }
 }
+
+@Suite("Block time columns")
+struct BlockTimeScaleTests {
+    @Test("whole-millisecond time columns are stored scaled and decode to the same microseconds", arguments: [1_000, 1, 7])
+    func scales(granularity: Int64) throws {
+        var g = SeededGenerator(seed: 14)
+        var events = (0..<200).map { i in
+            var e = EventFactory.window(&g)
+            e.sequence = UInt64(i + 1)
+            e.occurredAt = Timestamp(microseconds: EventFactory.t0.microseconds + Int64(g.next() % 1_000_000) * granularity)
+            e.recordedAt = Timestamp(microseconds: EventFactory.t0.microseconds + Int64(i / 10) * 1000)
+            e.duration = Int64(g.next() % 100_000) * granularity
+            return e
+        }
+        let body = BlockBody.encode(events)
+        var decoded: [Event] = []
+        try body.withUnsafeBytes { try BlockBody.decode($0, firstSequence: 1, into: &decoded) }
+        #expect(decoded == events)
+        // The same block with one microsecond added somewhere still round-trips (unscaled).
+        events[100].occurredAt.microseconds += 1
+        let unscaled = BlockBody.encode(events)
+        try unscaled.withUnsafeBytes { try BlockBody.decode($0, firstSequence: 1, into: &decoded) }
+        #expect(decoded == events)
+        if granularity == 1_000 { #expect(body.count < unscaled.count) }
+    }
+}

@@ -46,17 +46,25 @@ enum BlockBody {
         actors.writeTable(into: &w)
         w.raw(actorIndex.bytes)
 
+        // Time columns: when every value of a column is a whole number of milliseconds (agents
+        // mostly send ms), store milliseconds; a scale byte says which columns are scaled.
+        let msOccurred = events.indices.allSatisfy { events[$0].occurredAt.microseconds % 1000 == 0 }
+        let msRecorded = events.indices.allSatisfy { events[$0].recordedAt.microseconds % 1000 == 0 }
+        let msDuration = events.indices.allSatisfy { (events[$0].duration ?? 0) % 1000 == 0 }
+        w.u8((msOccurred ? 1 : 0) | (msRecorded ? 2 : 0) | (msDuration ? 4 : 0))
         var previous: Int64 = 0
         for i in events.indices {
-            w.svarint(events[i].occurredAt.microseconds &- previous)
-            previous = events[i].occurredAt.microseconds
+            let v = events[i].occurredAt.microseconds / (msOccurred ? 1000 : 1)
+            w.svarint(v &- previous)
+            previous = v
         }
         previous = 0
         for i in events.indices {
-            w.svarint(events[i].recordedAt.microseconds &- previous)
-            previous = events[i].recordedAt.microseconds
+            let v = events[i].recordedAt.microseconds / (msRecorded ? 1000 : 1)
+            w.svarint(v &- previous)
+            previous = v
         }
-        for i in events.indices { if let d = events[i].duration { w.svarint(d) } }
+        for i in events.indices { if let d = events[i].duration { w.svarint(d / (msDuration ? 1000 : 1)) } }
 
         var strings = TableStrings()
         var payloads = ByteWriter(capacity: events.count * 8)
@@ -109,18 +117,22 @@ enum BlockBody {
         for i in 0..<n where flags[i] & EventCodec.Flag.actor != 0 {
             events[i].actor = try actorTable.decode(&r)
         }
+        let scales = try r.u8()
+        guard scales & ~7 == 0 else { throw r.fail(.unknownTag) }
+        let (occurredScale, recordedScale, durationScale): (Int64, Int64, Int64) =
+            (scales & 1 != 0 ? 1000 : 1, scales & 2 != 0 ? 1000 : 1, scales & 4 != 0 ? 1000 : 1)
         var previous: Int64 = 0
         for i in 0..<n {
             previous = previous &+ (try r.svarint())
-            events[i].occurredAt = Timestamp(microseconds: previous)
+            events[i].occurredAt = Timestamp(microseconds: try scaled(previous, occurredScale, &r))
         }
         previous = 0
         for i in 0..<n {
             previous = previous &+ (try r.svarint())
-            events[i].recordedAt = Timestamp(microseconds: previous)
+            events[i].recordedAt = Timestamp(microseconds: try scaled(previous, recordedScale, &r))
         }
         for i in 0..<n where flags[i] & EventCodec.Flag.duration != 0 {
-            events[i].duration = try r.svarint()
+            events[i].duration = try scaled(try r.svarint(), durationScale, &r)
         }
         var strings = try TableStrings.readTable(&r)
         for i in 0..<n {
@@ -144,6 +156,13 @@ struct UTF8Key: Hashable {
         var (x, y) = (a.string, b.string)
         return x.withUTF8 { xb in y.withUTF8 { yb in xb.count == yb.count && memcmp(xb.baseAddress!, yb.baseAddress!, xb.count) == 0 } }
     }
+}
+
+/// `value × scale`, or a typed error when corrupt input would overflow.
+private func scaled(_ value: Int64, _ scale: Int64, _ r: inout ByteReader) throws(CodecError) -> Int64 {
+    let (product, overflow) = value.multipliedReportingOverflow(by: scale)
+    if overflow { throw r.fail(.outOfRange) }
+    return product
 }
 
 /// Strings as indexes into a table of the distinct strings of one block.
