@@ -83,7 +83,12 @@ public struct NDJSONIngester: Sendable {
         let start = DispatchTime.now()
         var report = Report()
         let tracker = Tracker()
-        var pending: [TenantID: [Event]] = [:]
+        /// Per-tenant batches being filled. A class, so that appending never copies the array
+        /// (`dict[key, default: []].append` did, making each batch quadratic).
+        final class Batch {
+            var events: [Event] = []
+        }
+        var pending: [TenantID: Batch] = [:]
         var validator = EventValidator(now: Timestamp.now())
         var lineOffset = 0
 
@@ -101,9 +106,19 @@ public struct NDJSONIngester: Sendable {
                     guard let tenant = v.tenant else {
                         throw ValidationError(.missingField, field: "tenant", "is required when ingesting a file")
                     }
-                    pending[tenant, default: []].append(v.event)
-                    if pending[tenant]!.count >= ingester.batchEvents {
-                        flush(tenant, pending.removeValue(forKey: tenant)!)
+                    let batch: Batch
+                    if let existing = pending[tenant] {
+                        batch = existing
+                    } else {
+                        batch = Batch()
+                        batch.events.reserveCapacity(ingester.batchEvents)
+                        pending[tenant] = batch
+                    }
+                    batch.events.append(v.event)
+                    if batch.events.count >= ingester.batchEvents {
+                        flush(tenant, batch.events)
+                        batch.events = []
+                        batch.events.reserveCapacity(ingester.batchEvents)
                     }
                 } catch {
                     reject(line: lineOffset + lineNumber, error)
@@ -128,6 +143,7 @@ public struct NDJSONIngester: Sendable {
 
         /// Submits one tenant's batch, waiting while the store pushes back.
         private func flush(_ tenant: TenantID, _ events: [Event]) {
+            let tracker = self.tracker
             tracker.begin()
             while true {
                 do {
@@ -144,7 +160,7 @@ public struct NDJSONIngester: Sendable {
         }
 
         mutating func finish(progress: (Int, Int, Int) -> Void) -> Report {
-            for (tenant, events) in pending { flush(tenant, events) }
+            for (tenant, batch) in pending where !batch.events.isEmpty { flush(tenant, batch.events) }
             pending = [:]
             let totals = tracker.wait()
             report.appended = totals.appended

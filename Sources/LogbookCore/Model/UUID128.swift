@@ -20,28 +20,38 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses the canonical form from UTF-8 bytes.
     public init?(utf8 bytes: UnsafeRawBufferPointer) {
-        guard bytes.count == 36 else { return nil }
+        guard bytes.count == 36, bytes[8] == 0x2D, bytes[13] == 0x2D, bytes[18] == 0x2D, bytes[23] == 0x2D else {
+            return nil
+        }
+        // Table lookups instead of range checks: ids are parsed three times per ingested line.
         var high: UInt64 = 0
         var low: UInt64 = 0
-        var digits = 0
-        for i in 0..<36 {
-            let c = bytes[i]
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard c == UInt8(ascii: "-") else { return nil }
-                continue
+        var bad: UInt8 = 0
+        UUID128.hexValues.withUnsafeBufferPointer { table in
+            for i in [0, 2, 4, 6, 9, 11, 14, 16] {
+                let hi = table[Int(bytes[i])], lo = table[Int(bytes[i + 1])]
+                bad |= hi | lo
+                high = high << 8 | UInt64(hi << 4 | lo & 0x0F)
             }
-            let v: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c &- UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c &- UInt8(ascii: "a") &+ 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c &- UInt8(ascii: "A") &+ 10
-            default: return nil
+            for i in [19, 21, 24, 26, 28, 30, 32, 34] {
+                let hi = table[Int(bytes[i])], lo = table[Int(bytes[i + 1])]
+                bad |= hi | lo
+                low = low << 8 | UInt64(hi << 4 | lo & 0x0F)
             }
-            if digits < 16 { high = high << 4 | UInt64(v) } else { low = low << 4 | UInt64(v) }
-            digits += 1
         }
+        guard bad & 0x80 == 0 else { return nil }
         self.high = high
         self.low = low
+    }
+
+    /// Hex digit values; 0x80 marks a byte that is not a hex digit.
+    private static let hexValues: [UInt8] = (0...255).map { (c: Int) -> UInt8 in
+        switch c {
+        case 48...57: UInt8(c - 48)
+        case 97...102: UInt8(c - 87)
+        case 65...70: UInt8(c - 55)
+        default: 0x80
+        }
     }
 
     /// Reads 16 big-endian bytes.
