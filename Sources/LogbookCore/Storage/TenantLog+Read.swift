@@ -37,24 +37,24 @@ extension TenantLog {
     /// Calls `body` with every event whose sequence is in `sequences` and, when given, whose
     /// occurred-at lies in `occurred`, in sequence order, until `body` returns false.
     ///
-    /// Memory stays bounded: blocks are decoded a few at a time, each group in a short read
-    /// transaction (a long one would pin pages the writer wants to reuse).
+    /// Memory stays bounded: one block is decoded at a time, inside a short read transaction (a
+    /// long one would pin pages the writer wants to reuse); `body` runs after it has ended, so
+    /// a slow consumer holds nothing. Blocks whose time range misses `occurred` are skipped
+    /// on their header alone.
     func scan(
         sequences: ClosedRange<UInt64>, occurred: Range<Timestamp>? = nil, _ body: (Event) throws -> Bool
     ) throws {
         var decompressor = ZstdDecompressor()
         var raw: [UInt8] = []
         var events: [Event] = []
-        var out: [Event] = []
         var next = sequences.lowerBound
         let last = min(sequences.upperBound, committed.load(ordering: .acquiring))
         while next <= last {
-            out.removeAll(keepingCapacity: true)
-            let key = TenantLog.blockKey(next)
+            events.removeAll(keepingCapacity: true)
             var reachedEnd = false
             try env.read { txn in
                 try txn.withCursor(log) { cursor in
-                    try key.withUnsafeBytes { kb in
+                    try TenantLog.blockKey(next).withUnsafeBytes { kb in
                         var entry = try cursor.seek(atLeast: kb)
                         // The block holding `next` may start before it.
                         if entry == nil || !entry!.key.elementsEqual(kb) {
@@ -65,27 +65,27 @@ extension TenantLog {
                                 entry = try cursor.first()
                             }
                         }
-                        while let e = entry, out.count < 4096 {
+                        while let e = entry {
                             let header = try BlockHeader(decoding: e.value)
-                            if header.firstSequence > last { reachedEnd = true; break }
+                            if header.firstSequence > last { break }
+                            next = header.lastSequence + 1
                             let timeMatch = occurred.map {
                                 header.maxOccurred >= $0.lowerBound && header.minOccurred < $0.upperBound
                             } ?? true
                             if timeMatch {
                                 try decodeBody(header, e.value, decompressor: &decompressor, raw: &raw, into: &events)
-                                for ev in events where ev.sequence >= next && ev.sequence <= last {
-                                    if let occurred, !occurred.contains(ev.occurredAt) { continue }
-                                    out.append(ev)
-                                }
+                                return
                             }
-                            next = header.lastSequence + 1
                             entry = try cursor.next()
                         }
-                        if entry == nil { reachedEnd = true }
+                        reachedEnd = true
                     }
                 }
             }
-            for e in out where try !body(e) { return }
+            for i in events.indices where events[i].sequence >= sequences.lowerBound && events[i].sequence <= last {
+                if let occurred, !occurred.contains(events[i].occurredAt) { continue }
+                if try !body(events[i]) { return }
+            }
             if reachedEnd { return }
         }
     }
