@@ -10,8 +10,9 @@ import Foundation
 enum BlockBody {
     static let maxEvents = 1 << 20
 
-    /// Encodes `events` (sequences consecutive) into `w`.
-    static func encode(_ events: ArraySlice<Event>, into w: inout ByteWriter) {
+    /// Encodes `events` (sequences consecutive) into `w`; with `recordedAt`, as if every event
+    /// had that recorded-at (the commit path's case).
+    static func encode(_ events: ArraySlice<Event>, recordedAt: Timestamp? = nil, into w: inout ByteWriter) {
         w.varint(UInt64(events.count))
         // Index loops read fields in place; `for e in events` would copy (retain) every event.
         for i in events.indices { w.uuid(events[i].id) }
@@ -49,7 +50,8 @@ enum BlockBody {
         // Time columns: when every value of a column is a whole number of milliseconds (agents
         // mostly send ms), store milliseconds; a scale byte says which columns are scaled.
         let msOccurred = events.indices.allSatisfy { events[$0].occurredAt.microseconds % 1000 == 0 }
-        let msRecorded = events.indices.allSatisfy { events[$0].recordedAt.microseconds % 1000 == 0 }
+        let recorded = { (i: Int) in recordedAt ?? events[i].recordedAt }
+        let msRecorded = events.indices.allSatisfy { recorded($0).microseconds % 1000 == 0 }
         let msDuration = events.indices.allSatisfy { (events[$0].duration ?? 0) % 1000 == 0 }
         w.u8((msOccurred ? 1 : 0) | (msRecorded ? 2 : 0) | (msDuration ? 4 : 0))
         var previous: Int64 = 0
@@ -60,7 +62,7 @@ enum BlockBody {
         }
         previous = 0
         for i in events.indices {
-            let v = events[i].recordedAt.microseconds / (msRecorded ? 1000 : 1)
+            let v = recorded(i).microseconds / (msRecorded ? 1000 : 1)
             w.svarint(v &- previous)
             previous = v
         }
@@ -73,9 +75,9 @@ enum BlockBody {
         w.raw(payloads.bytes)
     }
 
-    static func encode(_ events: ArraySlice<Event>) -> [UInt8] {
+    static func encode(_ events: ArraySlice<Event>, recordedAt: Timestamp? = nil) -> [UInt8] {
         var w = ByteWriter(capacity: events.count * 64)
-        encode(events, into: &w)
+        encode(events, recordedAt: recordedAt, into: &w)
         return w.bytes
     }
 

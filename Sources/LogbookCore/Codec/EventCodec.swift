@@ -34,12 +34,18 @@ public enum EventCodec {
     }
 
     static func encode(_ e: Event, into w: inout ByteWriter) {
+        encode(e, sequence: e.sequence, recordedAt: e.recordedAt, into: &w)
+    }
+
+    /// Encodes `e` as if it had `sequence` and `recordedAt`: the commit path assigns both
+    /// without copying the caller's events.
+    static func encode(_ e: Event, sequence: UInt64, recordedAt: Timestamp, into w: inout ByteWriter) {
         w.u8(version)
         w.u8(e.type.rawValue)
         w.uuid(e.id)
-        w.varint(e.sequence)
+        w.varint(sequence)
         w.svarint(e.occurredAt.microseconds)
-        w.svarint(e.recordedAt.microseconds)
+        w.svarint(recordedAt.microseconds)
         w.u8(flags(of: e))
         if let s = e.subject { w.uuid(s) }
         if let a = e.actor { w.string(a) }

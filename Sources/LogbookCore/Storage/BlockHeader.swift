@@ -127,9 +127,15 @@ public enum ChainHash {
 
     /// An event's hash: SHA-256 over 0x00 and its canonical encoding (`EventCodec`).
     static func event(_ e: Event, _ sha: inout SHA256, scratch: inout ByteWriter) -> Digest {
+        event(e, sequence: e.sequence, recordedAt: e.recordedAt, &sha, scratch: &scratch)
+    }
+
+    static func event(
+        _ e: Event, sequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256, scratch: inout ByteWriter
+    ) -> Digest {
         scratch.bytes.removeAll(keepingCapacity: true)
         scratch.u8(leafPrefix)
-        EventCodec.encode(e, into: &scratch)
+        EventCodec.encode(e, sequence: sequence, recordedAt: recordedAt, into: &scratch)
         return scratch.bytes.withUnsafeBytes { sha.hash($0) }
     }
 

@@ -19,33 +19,38 @@ extension TenantLog {
                 if newHead.lastSequence >= nextTrainingAt {
                     try trainDictionary(&txn, head: &newHead)
                 }
-                var fresh: [Event] = []
-                fresh.reserveCapacity(events.count)
                 var inBatch: [EventID: UInt64] = [:]
                 inBatch.reserveCapacity(events.count)
                 let now = max(options.clock(), newHead.lastRecorded)
+                // The new events keep the caller's array; only when some are duplicates is the
+                // rest gathered into a new one. Sequences and recorded-at are passed alongside.
+                var freshIndices: [Int]?
+                var freshCount = 0
                 for i in events.indices {
                     let id = events[i].id
-                    if let seq = inBatch[id] {
-                        outcomes.append(.duplicate(sequence: seq))
-                    } else if let seq = try lookupDuplicate(id, runs: newRuns, in: txn) {
-                        outcomes.append(.duplicate(sequence: seq))
+                    let duplicate = try inBatch[id] ?? lookupDuplicate(id, runs: newRuns, in: txn)
+                    if let duplicate {
+                        outcomes.append(.duplicate(sequence: duplicate))
+                        if freshIndices == nil { freshIndices = Array(0..<i) }
                     } else {
-                        let sequence = newHead.lastSequence + UInt64(fresh.count) + 1
+                        let sequence = newHead.lastSequence + UInt64(freshCount) + 1
+                        freshCount += 1
                         inBatch[id] = sequence
                         outcomes.append(.appended(sequence: sequence))
-                        fresh.append(events[i])
-                        fresh[fresh.count - 1].sequence = sequence
-                        fresh[fresh.count - 1].recordedAt = now
+                        freshIndices?.append(i)
                     }
                 }
+                let fresh = freshIndices.map { $0.map { events[$0] } } ?? events
+                let first = newHead.lastSequence + 1
                 var start = 0
                 while start < fresh.count {
                     let end = min(start + options.maxBlockEvents, fresh.count)
-                    try writeBlock(fresh[start..<end], txn: txn, head: &newHead)
+                    try writeBlock(
+                        fresh[start..<end], firstSequence: first + UInt64(start), recordedAt: now, txn: txn,
+                        head: &newHead)
                     start = end
                 }
-                try recordIDs(fresh, runs: &newRuns, in: txn)
+                try recordIDs(fresh, firstSequence: first, runs: &newRuns, in: txn)
                 if !fresh.isEmpty || newHead.dictionaryID != head.dictionaryID {
                     let encoded = newHead.encode()
                     try TenantLog.headKey.withUnsafeBytes { k in
@@ -66,31 +71,34 @@ extension TenantLog {
     }
 
     /// Encodes, hashes, compresses and appends one block.
-    private func writeBlock(_ events: ArraySlice<Event>, txn: borrowing WriteTransaction, head: inout ChainHead) throws {
+    private func writeBlock(
+        _ events: ArraySlice<Event>, firstSequence: UInt64, recordedAt: Timestamp, txn: borrowing WriteTransaction,
+        head: inout ChainHead
+    ) throws {
         var leaves: [Digest] = []
         leaves.reserveCapacity(events.count)
         var minO = Timestamp.max, maxO = Timestamp.min
         for i in events.indices {
-            leaves.append(ChainHash.event(events[i], &sha, scratch: &scratch))
+            let sequence = firstSequence + UInt64(i - events.startIndex)
+            leaves.append(ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: &scratch))
             minO = min(minO, events[i].occurredAt)
             maxO = max(maxO, events[i].occurredAt)
         }
         let root = ChainHash.merkleRoot(leaves, &sha)
-        let body = BlockBody.encode(events)
+        let body = BlockBody.encode(events, recordedAt: recordedAt)
         let dict = try dictionary(head.dictionaryID)
         var compressed: [UInt8] = []
         try body.withUnsafeBytes { try compressor.compress($0, dictionary: dict, appendingTo: &compressed) }
-        let first = events.first!
         var header = BlockHeader(
-            codec: .zstd, count: UInt32(events.count), firstSequence: first.sequence, minOccurred: minO,
-            maxOccurred: maxO, minRecorded: first.recordedAt, maxRecorded: events.last!.recordedAt,
+            codec: .zstd, count: UInt32(events.count), firstSequence: firstSequence, minOccurred: minO,
+            maxOccurred: maxO, minRecorded: recordedAt, maxRecorded: recordedAt,
             dictionaryID: head.dictionaryID, rawSize: UInt32(body.count), bodySize: UInt32(compressed.count),
             previousHash: head.lastHash, eventsRoot: root)
         header.blockHash = header.computeHash(&sha)
         var w = ByteWriter(capacity: BlockHeader.size)
         header.encode(into: &w)
         let headerBytes = w.bytes
-        let key = TenantLog.blockKey(first.sequence)
+        let key = TenantLog.blockKey(firstSequence)
         let size = headerBytes.count + compressed.count
         // MDB_APPEND: keys must grow, so an out-of-order block is refused by LMDB itself.
         try key.withUnsafeBytes { k in

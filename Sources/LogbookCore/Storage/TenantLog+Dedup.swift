@@ -41,15 +41,17 @@ extension TenantLog {
     }
 
     /// Adds the ids of `events` (consecutive sequences) as a new run, then merges runs.
-    func recordIDs(_ events: [Event], runs: inout [DedupRun], in txn: borrowing WriteTransaction) throws {
-        guard let first = events.first?.sequence else { return }
+    func recordIDs(_ events: [Event], firstSequence first: UInt64, runs: inout [DedupRun], in txn: borrowing WriteTransaction)
+        throws
+    {
+        guard !events.isEmpty else { return }
         var entries = [UInt8](repeating: 0, count: events.count * TenantLog.dedupEntrySize)
         var order = Array(events.indices)
         order.sort { events[$0].id.high < events[$1].id.high }
         entries.withUnsafeMutableBytes { out in
             for (slot, i) in order.enumerated() {
                 out.storeBytes(of: events[i].id.high.bigEndian, toByteOffset: slot * 12, as: UInt64.self)
-                out.storeBytes(of: UInt32(events[i].sequence - first).littleEndian, toByteOffset: slot * 12 + 8, as: UInt32.self)
+                out.storeBytes(of: UInt32(i).littleEndian, toByteOffset: slot * 12 + 8, as: UInt32.self)
             }
         }
         try putRun(first: first, entries, in: txn)
