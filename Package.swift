@@ -68,6 +68,7 @@ let package = Package(
             name: "LogbookCoreTests",
             dependencies: ["LogbookCore", "LogbookJSON", "LogbookTestSupport", "LogbookLMDB", "LogbookCrypto"],
             swiftSettings: strict),
-        .testTarget(name: "LogbookCLITests", dependencies: ["LogbookCore", "LogbookTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LogbookCLITests", dependencies: ["LogbookCore", "LogbookTestSupport"], swiftSettings: strict),
     ]
 )

@@ -78,7 +78,10 @@ enum CoreBenchmark {
         }
         let ingestEPS = Double(n) / ingestSeconds
         let ingestCPU = cpuSeconds() - cpu0
-        log(String(format: "append API (durable, ≤1000/commit): %.0f events/s (%.2f s, %.2f CPU s)", ingestEPS, ingestSeconds, ingestCPU))
+        log(
+            String(
+                format: "append API (durable, ≤1000/commit): %.0f events/s (%.2f s, %.2f CPU s)", ingestEPS,
+                ingestSeconds, ingestCPU))
 
         chunks = []  // the decoded workload is not part of what the later phases measure
 
@@ -88,7 +91,9 @@ enum CoreBenchmark {
         let r0 = now()
         DispatchQueue.concurrentPerform(iterations: tenants.count) { i in
             var count = 0
-            try? apiStore.read(tenants[i]) { _ in count += 1; return true }
+            try? apiStore.read(tenants[i]) { _ in
+                count += 1; return true
+            }
             counter.add(count)
         }
         let replaySeconds = now() - r0
@@ -105,8 +110,10 @@ enum CoreBenchmark {
         }
         apiStore.close()
         log(String(format: "append phase peak RSS (decoded input included): %.0f MiB", peakRSSMiB()))
-        log(String(format: "log %.1f B/event, files %.1f B/event, body compression %.1fx",
-                   Double(logBytes) / Double(n), Double(fileBytes) / Double(n), Double(rawBytes) / Double(logBytes)))
+        log(
+            String(
+                format: "log %.1f B/event, files %.1f B/event, body compression %.1fx",
+                Double(logBytes) / Double(n), Double(fileBytes) / Double(n), Double(rawBytes) / Double(logBytes)))
 
         // 3. Ingest from the NDJSON file, parsing and validation included, in a fresh process:
         //    its peak RSS is the engine's own, without this process's decoded copy of the input.
@@ -135,8 +142,10 @@ enum CoreBenchmark {
             "stored_bytes_per_event": round1(Double(fileBytes) / Double(n)),
             "peak_rss_mib": round1(fileRSS),
         ]
-        let keys = ["events", "ingest_eps", "ingest_file_eps", "replay_eps", "log_bytes_per_event",
-                    "stored_bytes_per_event", "peak_rss_mib"]
+        let keys = [
+            "events", "ingest_eps", "ingest_file_eps", "replay_eps", "log_bytes_per_event",
+            "stored_bytes_per_event", "peak_rss_mib",
+        ]
         print("{" + keys.map { "\"\($0)\":\(result[$0]!)" }.joined(separator: ",") + "}")
     }
 

@@ -31,7 +31,10 @@ struct CrashChild: AsyncParsableCommand {
                             Event(
                                 id: .random(using: &rng), type: .activityWindow, subject: user,
                                 occurredAt: Timestamp.now(), duration: Int64(rng.next() % 60_000_000),
-                                data: [Field(.app, .string("Code")), Field(.title, .string("crash test \(rng.next() % 50)"))])
+                                data: [
+                                    Field(.app, .string("Code")),
+                                    Field(.title, .string("crash test \(rng.next() % 50)")),
+                                ])
                         }
                         let outcomes = try await logStore.append(events, to: tenant)
                         var out = ""

@@ -37,7 +37,9 @@ struct Demo: ParsableCommand {
         bar.update(done: tenants.count, total: tenants.count, items: replayed, unit: "events", force: true)
         bar.finish()
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        say("replayed \(fmt(replayed)) events of \(tenants.count) tenants in \(String(format: "%.2f", secs)) s: \(fmt(Int(Double(replayed) / secs))) events/s")
+        say(
+            "replayed \(fmt(replayed)) events of \(tenants.count) tenants in \(String(format: "%.2f", secs)) s: \(fmt(Int(Double(replayed) / secs))) events/s"
+        )
 
         say("== 3. verify every hash chain")
         let ok = try verifyAll(logStore, tenants: tenants, quiet: true)
@@ -50,8 +52,9 @@ struct Demo: ParsableCommand {
         }
         let json = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let per = { (b: UInt64) in count > 0 ? String(format: "%.1f", Double(b) / Double(count)) : "-" }
-        say("\(fmt(Int(count))) events: JSON \(count > 0 ? String(format: "%.1f", Double(json) / Double(count)) : "-") B/event, "
-            + "log blocks \(per(log)) B/event, LMDB files \(per(disk)) B/event (indexes included)")
+        say(
+            "\(fmt(Int(count))) events: JSON \(count > 0 ? String(format: "%.1f", Double(json) / Double(count)) : "-") B/event, "
+                + "log blocks \(per(log)) B/event, LMDB files \(per(disk)) B/event (indexes included)")
         say("try: logbook replay --data \(store.data) --tenant \(tenants.first?.rawValue ?? "t000") --to 3")
         if !ok { throw ExitCode(1) }
     }

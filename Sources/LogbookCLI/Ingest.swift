@@ -38,7 +38,8 @@ func ingestWithProgress(_ store: LogStore, file: String, batch: Int) throws -> N
         FileHandle.standardError.write(Data("line \(r.line): \(r.error)\n".utf8))
     }
     if report.rejected > report.rejections.count {
-        FileHandle.standardError.write(Data("... and \(report.rejected - report.rejections.count) more rejected lines\n".utf8))
+        FileHandle.standardError.write(
+            Data("... and \(report.rejected - report.rejections.count) more rejected lines\n".utf8))
     }
     if let failure = report.failure {
         FileHandle.standardError.write(Data("error: \(failure)\n".utf8))

@@ -85,7 +85,8 @@ struct ProgressBar {
         let secs = Double(now.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let rate = secs > 0 ? Double(items) / secs : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        let line = String(format: "%@ [%@] %3.0f%% %@ %@ %@/s", label, bar, fraction * 100, fmt(items), unit, fmt(Int(rate)))
+        let line = String(
+            format: "%@ [%@] %3.0f%% %@ %@ %@/s", label, bar, fraction * 100, fmt(items), unit, fmt(Int(rate)))
         if enabled {
             FileHandle.standardError.write(Data(("\r" + line).utf8))
         } else if force {

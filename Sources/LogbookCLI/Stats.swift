@@ -15,7 +15,9 @@ struct Stats: ParsableCommand {
         let tenants = try tenantsToUse(logStore, tenant)
         var total = (events: UInt64(0), blocks: UInt64(0), raw: UInt64(0), log: UInt64(0), files: UInt64(0))
         let header = "tenant".padding(toLength: 12, withPad: " ", startingAt: 0)
-        print("\(header) \(col("events")) \(col("blocks")) \(col("raw bytes")) \(col("log bytes")) \(col("disk bytes")) \(col("ratio", 7)) \(col("log B/ev", 9))")
+        print(
+            "\(header) \(col("events")) \(col("blocks")) \(col("raw bytes")) \(col("log bytes")) \(col("disk bytes")) \(col("ratio", 7)) \(col("log B/ev", 9))"
+        )
         for t in tenants {
             let s = try logStore.stats(t)
             total.events += s.events; total.blocks += s.blocks; total.raw += s.rawBytes
@@ -29,9 +31,13 @@ struct Stats: ParsableCommand {
 
     private func col(_ s: String, _ w: Int = 14) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
 
-    private func printRow(_ name: String, _ events: UInt64, _ blocks: UInt64, _ raw: UInt64, _ log: UInt64, _ files: UInt64) {
+    private func printRow(
+        _ name: String, _ events: UInt64, _ blocks: UInt64, _ raw: UInt64, _ log: UInt64, _ files: UInt64
+    ) {
         let ratio = log > 0 ? String(format: "%.1fx", Double(raw) / Double(log)) : "-"
         let perEvent = events > 0 ? String(format: "%.1f", Double(log) / Double(events)) : "-"
-        print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(col(fmt(Int(events)))) \(col(fmt(Int(blocks)))) \(col(fmt(Int(raw)))) \(col(fmt(Int(log)))) \(col(fmt(Int(files)))) \(col(ratio, 7)) \(col(perEvent, 9))")
+        print(
+            "\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(col(fmt(Int(events)))) \(col(fmt(Int(blocks)))) \(col(fmt(Int(raw)))) \(col(fmt(Int(log)))) \(col(fmt(Int(files)))) \(col(ratio, 7)) \(col(perEvent, 9))"
+        )
     }
 }

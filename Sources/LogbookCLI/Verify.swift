@@ -33,6 +33,8 @@ func verifyAll(_ store: LogStore, tenants: [TenantID], quiet: Bool = false) thro
             say("tenant \(t): ok (\(fmt(report.blocks)) blocks, \(fmt(report.events)) events)")
         }
     }
-    say("verified \(tenants.count) tenants, \(fmt(blocks)) blocks, \(fmt(events)) events: \(bad == 0 ? "ok" : "\(bad) FAILED")")
+    say(
+        "verified \(tenants.count) tenants, \(fmt(blocks)) blocks, \(fmt(events)) events: \(bad == 0 ? "ok" : "\(bad) FAILED")"
+    )
     return bad == 0
 }

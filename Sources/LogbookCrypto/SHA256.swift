@@ -104,7 +104,9 @@ public struct SHA256: ~Copyable {
 /// Fills `count` bytes from OpenSSL's CSPRNG (for ids and, later, keys and tokens).
 public func secureRandomBytes(_ count: Int) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: count)
-    out.withUnsafeMutableBytes { precondition(RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count)) == 1) }
+    out.withUnsafeMutableBytes {
+        precondition(RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count)) == 1)
+    }
     return out
 }
 

@@ -18,15 +18,18 @@ public struct Cursor: ~Copyable {
         public var value: UnsafeRawBufferPointer
     }
 
-    private mutating func op(_ op: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil,
-                             value: UnsafeRawBufferPointer? = nil) throws(LMDBError) -> Entry? {
+    private mutating func op(
+        _ op: MDB_cursor_op, key: UnsafeRawBufferPointer? = nil,
+        value: UnsafeRawBufferPointer? = nil
+    ) throws(LMDBError) -> Entry? {
         var k = MDB_val(mv_size: key?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: key?.baseAddress))
         var v = MDB_val(mv_size: value?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: value?.baseAddress))
         let rc = mdb_cursor_get(cursor, &k, &v, op)
         if rc == MDB_NOTFOUND { return nil }
         try check(rc, "mdb_cursor_get")
-        return Entry(key: UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                     value: UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        return Entry(
+            key: UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+            value: UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
     }
 
     public mutating func first() throws(LMDBError) -> Entry? { try op(MDB_FIRST) }
@@ -38,7 +41,9 @@ public struct Cursor: ~Copyable {
         try op(MDB_SET_RANGE, key: key)
     }
     /// Duplicate-sorted databases: the first value of `key` that is at least `value`.
-    public mutating func seek(key: UnsafeRawBufferPointer, valueAtLeast value: UnsafeRawBufferPointer)
+    public mutating func seek(
+        key: UnsafeRawBufferPointer, valueAtLeast value: UnsafeRawBufferPointer
+    )
         throws(LMDBError) -> Entry?
     {
         try op(MDB_GET_BOTH_RANGE, key: key, value: value)

@@ -52,7 +52,8 @@ public final class ZstdDictionary: @unchecked Sendable {
             try buffer.withUnsafeBytes { b in
                 try sizes.withUnsafeBufferPointer { s in
                     try checked(
-                        clogbook_zdict_train(d.baseAddress, capacity, b.baseAddress, s.baseAddress, UInt32(s.count), level),
+                        clogbook_zdict_train(
+                            d.baseAddress, capacity, b.baseAddress, s.baseAddress, UInt32(s.count), level),
                         "trainFromBuffer")
                 }
             }
@@ -128,11 +129,13 @@ public struct ZstdDecompressor: ~Copyable {
         let n = try output.withUnsafeMutableBytes { out -> Int in
             if let dictionary {
                 return try checked(
-                    ZSTD_decompress_usingDDict(dctx, out.baseAddress, count, frame.baseAddress, frame.count,
-                                               dictionary.ddict), "decompress")
+                    ZSTD_decompress_usingDDict(
+                        dctx, out.baseAddress, count, frame.baseAddress, frame.count,
+                        dictionary.ddict), "decompress")
             }
-            return try checked(ZSTD_decompressDCtx(dctx, out.baseAddress, count, frame.baseAddress, frame.count),
-                               "decompress")
+            return try checked(
+                ZSTD_decompressDCtx(dctx, out.baseAddress, count, frame.baseAddress, frame.count),
+                "decompress")
         }
         guard n == count else { throw ZstdError(operation: "decompress", reason: "content size mismatch") }
     }

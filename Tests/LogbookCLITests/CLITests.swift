@@ -40,8 +40,13 @@ struct CLITests {
         #expect(rs == 0)
         let replayed = replay.split(separator: "\n")
         #expect(replayed.count == 2)
-        #expect(replayed[0].hasPrefix(#"{"seq":1,"id":"34931464-e014-47e0-a169-b252babc3e96","tenant":"t014","type":"activity.window""#))
-        #expect(replayed[0].contains(#""duration":35.944,"data":{"app":"Code","title":"preview_preview.tsx — calendar-etl — Visual Studio Code"}"#))
+        #expect(
+            replayed[0].hasPrefix(
+                #"{"seq":1,"id":"34931464-e014-47e0-a169-b252babc3e96","tenant":"t014","type":"activity.window""#))
+        #expect(
+            replayed[0].contains(
+                #""duration":35.944,"data":{"app":"Code","title":"preview_preview.tsx — calendar-etl — Visual Studio Code"}"#
+            ))
         #expect(replayed[1].contains(#""data":{"email":"wen50@globex.de","role":"admin","manager":null}"#))
 
         let (ss, stats, _) = try runLogbook(["stats", "--data", data])
@@ -71,12 +76,17 @@ struct CLITests {
         #expect(!err.contains("iVBORw0KGgo"), "error text must not echo the payload")
     }
 
-    @Test("errors are one line on stderr and a non-zero exit, never a stack trace", arguments: [
-        (["replay", "--data", "/nonexistent-logbook", "--tenant", "t1"], "no Logbook data in /nonexistent-logbook"),
-        (["replay", "--tenant", "BAD!"], "invalid tenant name"),
-        (["ingest", "/nonexistent-file.ndjson"], "cannot read /nonexistent-file.ndjson"),
-        (["verify", "--data", "/nonexistent-logbook"], "no Logbook data"),
-    ])
+    @Test(
+        "errors are one line on stderr and a non-zero exit, never a stack trace",
+        arguments: [
+            (
+                ["replay", "--data", "/nonexistent-logbook", "--tenant", "t1"],
+                "no Logbook data in /nonexistent-logbook"
+            ),
+            (["replay", "--tenant", "BAD!"], "invalid tenant name"),
+            (["ingest", "/nonexistent-file.ndjson"], "cannot read /nonexistent-file.ndjson"),
+            (["verify", "--data", "/nonexistent-logbook"], "no Logbook data"),
+        ])
     func errors(arguments: [String], message: String) throws {
         let (status, _, err) = try runLogbook(arguments)
         #expect(status != 0)

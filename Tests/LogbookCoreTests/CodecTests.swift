@@ -27,7 +27,9 @@ enum CodecTests {
     }
 
     /// Runs `body` on a reader over `bytes`; also returns where the reader stopped.
-    static func read<T>(_ bytes: [UInt8], _ body: (inout ByteReader) throws(CodecError) -> T) throws(CodecError)
+    static func read<T>(
+        _ bytes: [UInt8], _ body: (inout ByteReader) throws(CodecError) -> T
+    ) throws(CodecError)
         -> (value: T, offset: Int)
     {
         let result = bytes.withUnsafeBytes { buffer in
@@ -157,7 +159,9 @@ enum CodecTests {
 extension CodecTests {
     @Suite("EventCodec round-trips every event")
     struct EventRoundTrip {
-        @Test("Decoding the canonical encoding of a random event gives back the whole event", arguments: [1, 2, 3] as [UInt64])
+        @Test(
+            "Decoding the canonical encoding of a random event gives back the whole event",
+            arguments: [1, 2, 3] as [UInt64])
         func randomEvents(seed: UInt64) throws {
             var g = SeededGenerator(seed: seed)
             var flagsSeen = Set<UInt8>()
@@ -173,7 +177,8 @@ extension CodecTests {
             #expect(flagsSeen.count == 8, "every subject/actor/duration combination was exercised")
         }
 
-        @Test("Extreme integers, every value kind and odd strings survive the canonical encoding", arguments: edgeEvents)
+        @Test(
+            "Extreme integers, every value kind and odd strings survive the canonical encoding", arguments: edgeEvents)
         func edges(event: Event) throws {
             #expect(try decodeEvent(EventCodec.encode(event)) == event)
         }
@@ -307,7 +312,9 @@ extension CodecTests {
             let bytes = BlockBody.encode(events)
             func occurrences(_ needle: [UInt8]) -> Int {
                 guard needle.count <= bytes.count else { return 0 }
-                return (0...(bytes.count - needle.count)).count { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }
+                return (0...(bytes.count - needle.count)).count {
+                    bytes[$0..<($0 + needle.count)].elementsEqual(needle)
+                }
             }
             var userBytes: [UInt8] = []
             user.append(to: &userBytes)
@@ -485,7 +492,9 @@ extension CodecTests {
             let bytes = EventCodec.encode(Self.event)
             #expect(try decodeEvent(bytes) == Self.event)
             #expect(bytes[21] == 7 && bytes[44] == FieldKey.status.rawValue && bytes[45] == 5)
-            for (offset, value) in [(1, 0), (1, 25), (1, 255), (21, 8), (21, 0x87), (44, 0), (44, 36), (44, 255), (45, 9), (45, 255)]
+            for (offset, value) in [
+                (1, 0), (1, 25), (1, 255), (21, 8), (21, 0x87), (44, 0), (44, 36), (44, 255), (45, 9), (45, 255),
+            ]
                 as [(Int, UInt8)]
             {
                 var corrupt = bytes
@@ -580,7 +589,9 @@ extension CodecTests {
             #expect(error?.code == .outOfRange)
         }
 
-        @Test("A varint cut short fails with truncated", arguments: [[], [0x80], [0xFF, 0xFF], [0x80, 0x80, 0x80]] as [[UInt8]])
+        @Test(
+            "A varint cut short fails with truncated",
+            arguments: [[], [0x80], [0xFF, 0xFF], [0x80, 0x80, 0x80]] as [[UInt8]])
         func truncatedVarint(bytes: [UInt8]) {
             let error = #expect(throws: CodecError.self) {
                 try read(bytes) { (r: inout ByteReader) throws(CodecError) in try r.varint() }
@@ -603,7 +614,9 @@ extension CodecTests {
             #expect(error?.offset == varint(count).count)
         }
 
-        @Test("A count that exactly fits the remaining bytes is accepted", arguments: [(3, 1, 3), (2, 16, 32), (0, 20, 0)] as [(UInt64, Int, Int)])
+        @Test(
+            "A count that exactly fits the remaining bytes is accepted",
+            arguments: [(3, 1, 3), (2, 16, 32), (0, 20, 0)] as [(UInt64, Int, Int)])
         func countFits(count: UInt64, unit: Int, available: Int) throws {
             let bytes = varint(count) + [UInt8](repeating: 0, count: available)
             let (value, _) = try read(bytes) { (r: inout ByteReader) throws(CodecError) in try r.count(unit: unit) }
@@ -613,7 +626,9 @@ extension CodecTests {
         @Test("A string longer than the bytes left fails with outOfRange; invalid UTF-8 fails with invalidText")
         func strings() throws {
             let long = #expect(throws: CodecError.self) {
-                try read(varint(1 << 40) + Array("abc".utf8)) { (r: inout ByteReader) throws(CodecError) in try r.string() }
+                try read(varint(1 << 40) + Array("abc".utf8)) { (r: inout ByteReader) throws(CodecError) in
+                    try r.string()
+                }
             }
             #expect(long?.code == .outOfRange)
             let invalid = #expect(throws: CodecError.self) {
@@ -628,17 +643,27 @@ extension CodecTests {
         @Test("Fixed-width reads past the end fail with truncated")
         func fixedWidth() {
             let short: [UInt8] = [1, 2, 3]
-            #expect(throws: CodecError.self) { try read(short) { (r: inout ByteReader) throws(CodecError) in try r.u32() } }
-            #expect(throws: CodecError.self) { try read(short) { (r: inout ByteReader) throws(CodecError) in try r.u64() } }
-            #expect(throws: CodecError.self) { try read(short) { (r: inout ByteReader) throws(CodecError) in try r.uuid() } }
-            #expect(throws: CodecError.self) { try read(short) { (r: inout ByteReader) throws(CodecError) in try r.bytes(4) } }
+            #expect(throws: CodecError.self) {
+                try read(short) { (r: inout ByteReader) throws(CodecError) in try r.u32() }
+            }
+            #expect(throws: CodecError.self) {
+                try read(short) { (r: inout ByteReader) throws(CodecError) in try r.u64() }
+            }
+            #expect(throws: CodecError.self) {
+                try read(short) { (r: inout ByteReader) throws(CodecError) in try r.uuid() }
+            }
+            #expect(throws: CodecError.self) {
+                try read(short) { (r: inout ByteReader) throws(CodecError) in try r.bytes(4) }
+            }
             #expect(throws: CodecError.self) { try read([]) { (r: inout ByteReader) throws(CodecError) in try r.u8() } }
         }
 
         @Test("Huge counts inside an event or a block fail with outOfRange instead of allocating")
         func hugeCountsInDecoders() throws {
             // A block claiming 2^62 events.
-            let block = #expect(throws: CodecError.self) { try decodeBlock(varint(1 << 62) + [0, 0, 0], firstSequence: 1) }
+            let block = #expect(throws: CodecError.self) {
+                try decodeBlock(varint(1 << 62) + [0, 0, 0], firstSequence: 1)
+            }
             #expect(block?.code == .outOfRange)
             // A block whose string table claims 2^50 strings. Three events without payload strings
             // end in an empty string table (0) and three empty payloads (0, 0, 0).
@@ -656,7 +681,9 @@ extension CodecTests {
             #expect(table?.code == .outOfRange)
             // An event whose payload claims 2^60 fields.
             var event = EventCodec.encode(
-                Event(id: UUID128(high: 1, low: 2), type: .userDeactivated, subject: nil, occurredAt: EventFactory.t0, data: []))
+                Event(
+                    id: UUID128(high: 1, low: 2), type: .userDeactivated, subject: nil, occurredAt: EventFactory.t0,
+                    data: []))
             #expect(event.last == 0)
             event.removeLast()
             let fields = #expect(throws: CodecError.self) { try decodeEvent(event + varint(1 << 60) + [1, 0]) }

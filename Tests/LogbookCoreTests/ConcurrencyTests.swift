@@ -34,7 +34,9 @@ struct ConcurrencyTests {
         for t in tenants {
             var stored: [UInt64: EventID] = [:]
             var seqs: [UInt64] = []
-            try store.read(t) { stored[$0.sequence] = $0.id; seqs.append($0.sequence); return true }
+            try store.read(t) {
+                stored[$0.sequence] = $0.id; seqs.append($0.sequence); return true
+            }
             let mine = acked.filter { $0.0 == t }
             #expect(seqs == Array(1...UInt64(max(1, seqs.count))).prefix(seqs.count).map { $0 })
             #expect(seqs.count == mine.count)
@@ -57,7 +59,8 @@ struct ConcurrencyTests {
                 group.addTask {
                     var g = SeededGenerator(seed: UInt64(w))
                     do throws(LogError) {
-                        return .success(try await store.append((0..<20).map { _ in EventFactory.window(&g) }, to: tenant))
+                        return .success(
+                            try await store.append((0..<20).map { _ in EventFactory.window(&g) }, to: tenant))
                     } catch {
                         return .failure(error)
                     }
@@ -67,7 +70,9 @@ struct ConcurrencyTests {
             for await r in group { all.append(r) }
             return all
         }
-        let refused = results.filter { if case .failure(let e) = $0 { return e.code == .queueFull } else { return false } }
+        let refused = results.filter {
+            if case .failure(let e) = $0 { return e.code == .queueFull } else { return false }
+        }
         let accepted = results.compactMap { try? $0.get() }
         #expect(refused.count > 0, "40 concurrent appends against a 50-event queue must hit back-pressure")
         #expect(refused.count + accepted.count == 40)

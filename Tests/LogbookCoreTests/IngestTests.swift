@@ -7,10 +7,13 @@ import LogbookTestSupport
 struct IngestTests {
     func line(_ i: Int, tenant: String = "acme") -> String {
         let id = UUID128(high: 0x1234_5678_0000_4000 | UInt64(i) << 16, low: 0x8000_0000_0000_0000 | UInt64(i))
-        return #"{"id":"\#(id)","tenant":"\#(tenant)","type":"activity.window","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","duration":3.5,"data":{"app":"Code","title":"line \#(i)"}}"#
+        return
+            #"{"id":"\#(id)","tenant":"\#(tenant)","type":"activity.window","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","duration":3.5,"data":{"app":"Code","title":"line \#(i)"}}"#
     }
 
-    @Test("lines split across read chunks are ingested whole, and rejections name the right line", arguments: [64, 300, 1 << 20])
+    @Test(
+        "lines split across read chunks are ingested whole, and rejections name the right line",
+        arguments: [64, 300, 1 << 20])
     func chunked(chunkBytes: Int) throws {
         let dir = TemporaryDirectory()
         var lines: [String] = []

@@ -30,7 +30,9 @@ struct StorageFullTests {
             #expect(failure?.code == .storageFull)
             #expect(try store.lastSequence(tenant) == UInt64(stored))
             var count = 0
-            try store.read(tenant) { _ in count += 1; return true }
+            try store.read(tenant) { _ in
+                count += 1; return true
+            }
             #expect(count == stored)
             #expect(try store.verify(tenant).ok)
             store.close()

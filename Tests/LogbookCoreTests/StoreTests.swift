@@ -21,7 +21,9 @@ struct StoreTests {
             written += batch
         }
         var read: [Event] = []
-        try store.read(tenant) { read.append($0); return true }
+        try store.read(tenant) {
+            read.append($0); return true
+        }
         #expect(read.map(\.sequence) == Array(1...UInt64(written.count)))
         #expect(read.map(\.id) == written.map(\.id))
         #expect(read.map(\.data) == written.map(\.data))
@@ -38,7 +40,9 @@ struct StoreTests {
         _ = try await store.append((0..<450).map { _ in EventFactory.window(&g) }, to: tenant)
         for (from, to) in [(1, 1), (99, 101), (100, 100), (101, 450), (250, 9999), (451, 500)] {
             var seqs: [UInt64] = []
-            try store.read(tenant, from: UInt64(from), to: UInt64(to)) { seqs.append($0.sequence); return true }
+            try store.read(tenant, from: UInt64(from), to: UInt64(to)) {
+                seqs.append($0.sequence); return true
+            }
             let expected = from > 450 ? [] : Array(UInt64(from)...UInt64(min(to, 450)))
             #expect(seqs == expected, "range \(from)...\(to)")
         }
@@ -58,7 +62,9 @@ struct StoreTests {
         _ = try await store.append(events, to: tenant)
         let range = Timestamp(microseconds: base + 100_000_000)..<Timestamp(microseconds: base + 150_000_000)
         var got: [EventID] = []
-        try store.read(tenant, occurred: range) { got.append($0.id); return true }
+        try store.read(tenant, occurred: range) {
+            got.append($0.id); return true
+        }
         let expected = events.filter { range.contains($0.occurredAt) }.map(\.id)
         #expect(got == expected)
         #expect(got.count == 50)
@@ -134,7 +140,9 @@ struct StoreTests {
         var g = SeededGenerator(seed: 7)
         _ = try await store.append([EventFactory.window(&g)], to: tenant)
         store.close()
-        func mode(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? Int) ?? -1 }
+        func mode(_ p: String) -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? Int) ?? -1
+        }
         let tdir = dir.path + "/tenants/acme"
         #expect(mode(tdir) == 0o700)
         #expect(mode(tdir + "/data.mdb") == 0o600)
@@ -157,7 +165,9 @@ struct StoreTests {
         let store = try LogStore(directory: dir.path, options: testOptions())
         defer { store.close() }
         var ids: [EventID] = []
-        try store.read(tenant) { ids.append($0.id); return true }
+        try store.read(tenant) {
+            ids.append($0.id); return true
+        }
         #expect(ids == events.map(\.id))
         #expect(try store.verify(tenant).ok)
     }
@@ -196,13 +206,16 @@ struct DedupIndexTests {
 
 @Suite("Block time columns")
 struct BlockTimeScaleTests {
-    @Test("whole-millisecond time columns are stored scaled and decode to the same microseconds", arguments: [1_000, 1, 7])
+    @Test(
+        "whole-millisecond time columns are stored scaled and decode to the same microseconds",
+        arguments: [1_000, 1, 7])
     func scales(granularity: Int64) throws {
         var g = SeededGenerator(seed: 14)
         var events = (0..<200).map { i in
             var e = EventFactory.window(&g)
             e.sequence = UInt64(i + 1)
-            e.occurredAt = Timestamp(microseconds: EventFactory.t0.microseconds + Int64(g.next() % 1_000_000) * granularity)
+            e.occurredAt = Timestamp(
+                microseconds: EventFactory.t0.microseconds + Int64(g.next() % 1_000_000) * granularity)
             e.recordedAt = Timestamp(microseconds: EventFactory.t0.microseconds + Int64(i / 10) * 1000)
             e.duration = Int64(g.next() % 100_000) * granularity
             return e

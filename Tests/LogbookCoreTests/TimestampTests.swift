@@ -125,7 +125,8 @@ extension TimestampTests {
                 let sign = offsetMinutes < 0 ? "-" : "+"
                 let text =
                     String(
-                        format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d", year, month, day, hour, minute, second, Int(micros))
+                        format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d", year, month, day, hour, minute, second,
+                        Int(micros))
                     + sign + String(format: "%02d:%02d", abs(offsetMinutes) / 60, abs(offsetMinutes) % 60)
                 let components = DateComponents(
                     year: year, month: month, day: day, hour: hour, minute: minute, second: second)

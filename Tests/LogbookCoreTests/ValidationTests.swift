@@ -115,7 +115,8 @@ extension ValidationTests {
 
         @Test("settings.changed without a user is accepted as a tenant-wide event")
         func settingsWithoutUser() throws {
-            let v = try validate(line("settings.changed", data: #"{"key":"timezone","value":{"tz":"Europe/Berlin"}}"#, user: nil))
+            let v = try validate(
+                line("settings.changed", data: #"{"key":"timezone","value":{"tz":"Europe/Berlin"}}"#, user: nil))
             #expect(v.event.type == .settingsChanged)
             #expect(v.event.subject == nil)
             #expect(v.event[.key] == .string("timezone"))
@@ -125,7 +126,8 @@ extension ValidationTests {
         @Test("event.corrected with a set of catalogue fields is accepted with the set sorted by field")
         func correction() throws {
             let v = try validate(
-                line("event.corrected", data: obj([("target", q(other)), ("set", #"{"title":"(private)","app":"X"}"#)])))
+                line(
+                    "event.corrected", data: obj([("target", q(other)), ("set", #"{"title":"(private)","app":"X"}"#)])))
             #expect(v.event[.target] == .uuid(UUID128(other)!))
             #expect(v.event[.set] == .fields([Field(.app, .string("X")), Field(.title, .string("(private)"))]))
         }
@@ -144,7 +146,8 @@ extension ValidationTests {
         static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         /// In a fresh clone `shared/` sits next to the package root.
-        static let script = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/workload/generate.py")
+        static let script = packageRoot.deletingLastPathComponent().appendingPathComponent(
+            "shared/workload/generate.py")
         static let python3: String? = {
             let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
             return path.split(separator: ":").map { "\($0)/python3" }.first {
@@ -211,12 +214,16 @@ extension ValidationTests {
 extension ValidationTests {
     @Suite("Each rule refuses with its code and field")
     struct Rules {
-        @Test("A type outside the catalogue is refused as unknownType at type", arguments: ["activity.keylogger", "", "Activity.Window", "activity.window "])
+        @Test(
+            "A type outside the catalogue is refused as unknownType at type",
+            arguments: ["activity.keylogger", "", "Activity.Window", "activity.window "])
         func unknownType(type: String) {
             expectRejected(line(type: q(type)), .unknownType, at: "type")
         }
 
-        @Test("A member outside the v1 envelope is refused as unknownField at its name", arguments: ["seq", "recorded", "password", "Data", "screenshot"])
+        @Test(
+            "A member outside the v1 envelope is refused as unknownField at its name",
+            arguments: ["seq", "recorded", "password", "Data", "screenshot"])
         func unknownEnvelopeField(name: String) {
             expectRejected(line(extra: [(name, q("secret-token-123"))]), .unknownField, at: name)
         }
@@ -243,8 +250,20 @@ extension ValidationTests {
                 (line(tenant: "{}"), "tenant"),
                 (line(data: q("app=Code")), "data"),
                 (line(extra: [("actor", "5")]), "actor"),
-                (line("attachment.added", data: #"{"task":"T-1","name":"a.pdf","size":"12","content_type":"application/pdf","sha256":"\#(String(repeating: "0", count: 64))"}"#), "data.size"),
-                (line("time_entry.recorded", data: #"{"project":"p","start":"2025-05-01T09:00:00Z","end":"2025-05-01T10:00:00Z","billable":"yes"}"#), "data.billable"),
+                (
+                    line(
+                        "attachment.added",
+                        data:
+                            #"{"task":"T-1","name":"a.pdf","size":"12","content_type":"application/pdf","sha256":"\#(String(repeating: "0", count: 64))"}"#
+                    ), "data.size"
+                ),
+                (
+                    line(
+                        "time_entry.recorded",
+                        data:
+                            #"{"project":"p","start":"2025-05-01T09:00:00Z","end":"2025-05-01T10:00:00Z","billable":"yes"}"#
+                    ), "data.billable"
+                ),
             ])
         func wrongType(line: String, field: String) {
             expectRejected(line, .wrongType, at: field)
@@ -295,7 +314,9 @@ extension ValidationTests {
             expectRejected(line(extra: [("id", q(other))]), .invalidJSON, at: "")
         }
 
-        @Test("A negative duration is refused as negativeDuration at duration", arguments: ["-1", "-0.001", "-86400", "-1e-3"])
+        @Test(
+            "A negative duration is refused as negativeDuration at duration",
+            arguments: ["-1", "-0.001", "-86400", "-1e-3"])
         func negativeDuration(duration: String) {
             expectRejected(line(duration: duration), .negativeDuration, at: "duration")
         }
@@ -315,7 +336,8 @@ extension ValidationTests {
             }
             expectRejected(entry("2025-05-01T10:00:00Z", "2025-05-01T09:59:59.999Z"), .negativeDuration, at: "data.end")
             // Offsets are compared as instants: 11:59+02:00 is before 10:00Z, 12:00+02:00 is the same instant.
-            expectRejected(entry("2025-05-01T10:00:00Z", "2025-05-01T11:59:00+02:00"), .negativeDuration, at: "data.end")
+            expectRejected(
+                entry("2025-05-01T10:00:00Z", "2025-05-01T11:59:00+02:00"), .negativeDuration, at: "data.end")
             _ = try validate(entry("2025-05-01T10:00:00Z", "2025-05-01T12:00:00+02:00"))
             _ = try validate(entry("2025-05-01T10:00:00Z", "2025-05-01T10:00:00.001Z"))
         }
@@ -333,13 +355,16 @@ extension ValidationTests {
         }
 
         @Test(
-            "ts and payload times with seven to nine fraction digits are accepted, kept to the microsecond",)
+            "ts and payload times with seven to nine fraction digits are accepted, kept to the microsecond", )
         func nanosecondTimestamps() throws {
             let v = try validate(line(ts: q("2025-05-31T12:00:00.1234567Z")))
             #expect(v.event.occurredAt == Timestamp(microseconds: now.microseconds - 12 * hour + 123_456))
             let entry = line(
                 "time_entry.recorded",
-                data: obj([("project", q("p")), ("start", q("2025-05-01T10:00:00.000000001Z")), ("end", q("2025-05-01T11:00:00.123456789+01:00"))]))
+                data: obj([
+                    ("project", q("p")), ("start", q("2025-05-01T10:00:00.000000001Z")),
+                    ("end", q("2025-05-01T11:00:00.123456789+01:00")),
+                ]))
             let e = try validate(entry).event
             let tenOClock: Int64 = 1_746_093_600_000_000  // 2025-05-01T10:00:00Z
             #expect(e[.start] == .time(Timestamp(microseconds: tenOClock)))
@@ -412,7 +437,8 @@ extension ValidationTests {
             #expect(v.event[.status] == .string("not-afk"))
         }
 
-        @Test("A correction whose set names a field outside the catalogue is refused as unknownField at data.set.<name>",
+        @Test(
+            "A correction whose set names a field outside the catalogue is refused as unknownField at data.set.<name>",
             arguments: ["screenshot", "keystrokes", "sequence", "target", "set"])
         func correctionUnknownField(name: String) {
             let data = obj([("target", q(other)), ("set", obj([(name, q("x"))]))])
@@ -421,7 +447,9 @@ extension ValidationTests {
 
         @Test("A correction with an empty set is refused as invalidValue at data.set")
         func correctionEmptySet() {
-            expectRejected(line("event.corrected", data: obj([("target", q(other)), ("set", "{}")])), .invalidValue, at: "data.set")
+            expectRejected(
+                line("event.corrected", data: obj([("target", q(other)), ("set", "{}")])), .invalidValue, at: "data.set"
+            )
         }
 
         @Test("A correction's replacement values are checked like the fields they replace")
@@ -457,7 +485,9 @@ extension ValidationTests {
 
         static let cases: [Case] = [
             Case(name: "unknown envelope field", line: line(extra: [("password", q(secret))])),
-            Case(name: "unknown data field", line: line(data: obj([("app", q("Code")), ("title", q("t")), ("clipboard", q(secret))]))),
+            Case(
+                name: "unknown data field",
+                line: line(data: obj([("app", q("Code")), ("title", q("t")), ("clipboard", q(secret))]))),
             Case(name: "unknown type", line: line(type: q(secret))),
             Case(name: "malformed id", line: line(id: q(secret))),
             Case(name: "malformed user", line: line(user: q(secret))),
@@ -469,11 +499,14 @@ extension ValidationTests {
             Case(
                 name: "unknown replacement field",
                 line: line("event.corrected", data: obj([("target", q(other)), ("set", obj([("cookie", q(secret))]))]))),
-            Case(name: "malformed target", line: line("event.retracted", data: obj([("target", q(secret)), ("reason", q("r"))]))),
+            Case(
+                name: "malformed target",
+                line: line("event.retracted", data: obj([("target", q(secret)), ("reason", q("r"))]))),
             Case(
                 name: "long settings value",
                 line: line(
-                    "settings.changed", data: obj([("key", q("k")), ("value", q(String(repeating: secret, count: 1100)))]),
+                    "settings.changed",
+                    data: obj([("key", q("k")), ("value", q(String(repeating: secret, count: 1100)))]),
                     user: nil)),
             Case(name: "truncated JSON", line: "{\"id\":\"\(secret)\","),
             Case(name: "control character in JSON", line: "{\"note\":\"\(secret)\u{1}\"}"),
@@ -502,7 +535,9 @@ extension ValidationTests {
             line(duration: q("12")),
             window(title: String(repeating: "a", count: 1025)),
             line(duration: "-1"),
-            line("time_entry.recorded", data: #"{"project":"p","start":"2025-05-01T10:00:00Z","end":"2025-05-01T09:00:00Z"}"#),
+            line(
+                "time_entry.recorded",
+                data: #"{"project":"p","start":"2025-05-01T10:00:00Z","end":"2025-05-01T09:00:00Z"}"#),
             window(at: Timestamp.now().microseconds + 48 * hour),
             line(id: nil),
             line(user: nil),
@@ -523,10 +558,14 @@ extension ValidationTests {
 
         static func validLine(_ n: Int) -> String {
             let id = String(format: "00000000-0000-4000-8000-%012d", n)
-            return line(id: q(id), ts: q(Timestamp(microseconds: EventFactory.t0.microseconds + Int64(n) * 1_000_000).description))
+            return line(
+                id: q(id),
+                ts: q(Timestamp(microseconds: EventFactory.t0.microseconds + Int64(n) * 1_000_000).description))
         }
 
-        @Test("A buffer of only invalid lines is all rejected and creates no tenant; valid lines among invalid ones are all that is stored")
+        @Test(
+            "A buffer of only invalid lines is all rejected and creates no tenant; valid lines among invalid ones are all that is stored"
+        )
         func invalidWritesNothing() throws {
             let dir = TemporaryDirectory()
             let store = try LogStore(directory: dir.path, options: testOptions())
@@ -562,7 +601,9 @@ extension ValidationTests {
             let acme = try #require(TenantID("acme"))
             #expect(store.tenants() == [acme])
             var stored: [Event] = []
-            try store.read(acme) { stored.append($0); return true }
+            try store.read(acme) {
+                stored.append($0); return true
+            }
             #expect(stored.map(\.id) == validIDs)
             #expect(stored.map(\.sequence) == Array(1...UInt64(validIDs.count)))
             #expect(stored.allSatisfy { $0.type == .activityWindow && $0.subject == UUID128(user) })

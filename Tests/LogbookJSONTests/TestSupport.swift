@@ -1,9 +1,9 @@
 import LogbookJSON
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A small, fast, seedable generator (SplitMix64), so randomized tests are reproducible from their seed.

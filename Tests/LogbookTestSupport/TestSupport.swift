@@ -33,7 +33,9 @@ public enum EventFactory {
     /// A fixed instant (2025-01-01T08:00:00Z) for reproducible events.
     public static let t0 = Timestamp(microseconds: 1_735_718_400_000_000)
 
-    public static func user(_ n: Int) -> UserID { UUID128(high: 0x0000_0000_0000_4000 | UInt64(n) << 16, low: 0x8000_0000_0000_0000 | UInt64(n)) }
+    public static func user(_ n: Int) -> UserID {
+        UUID128(high: 0x0000_0000_0000_4000 | UInt64(n) << 16, low: 0x8000_0000_0000_0000 | UInt64(n))
+    }
 
     /// An activity.window sample.
     public static func window<G: RandomNumberGenerator>(
@@ -42,7 +44,9 @@ public enum EventFactory {
         Event(
             id: .random(using: &g), type: .activityWindow, subject: user, occurredAt: at,
             duration: Int64(g.next() % 600_000_000),
-            data: [Field(.app, .string(app)), Field(.title, .string(title ?? "main.swift — logbook \(g.next() % 100)"))])
+            data: [
+                Field(.app, .string(app)), Field(.title, .string(title ?? "main.swift — logbook \(g.next() % 100)")),
+            ])
     }
 
     /// A random event of any catalogue type with random (valid-shaped) fields, for codec property tests.
@@ -73,7 +77,8 @@ public enum EventFactory {
         switch kind {
         case .string: return .string(randomString(&g))
         case .oneOf(let options): return .string(options[Int(g.next() % UInt64(options.count))])
-        case .int(let r): return .int(r.lowerBound + Int64(g.next() % UInt64(min(r.upperBound - r.lowerBound + 1, 1000))))
+        case .int(let r):
+            return .int(r.lowerBound + Int64(g.next() % UInt64(min(r.upperBound - r.lowerBound + 1, 1000))))
         case .bool: return .bool(g.next() % 2 == 0)
         case .uuid: return .uuid(.random(using: &g))
         case .uuidOrNull: return g.next() % 3 == 0 ? .null : .uuid(.random(using: &g))

@@ -84,7 +84,9 @@ enum BlockBody {
     static func encode(_ events: [Event]) -> [UInt8] { encode(events[...]) }
 
     /// Decodes a body, assigning sequences from `firstSequence`. Throws on any inconsistency.
-    static func decode(_ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, into events: inout [Event])
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, into events: inout [Event]
+    )
         throws(CodecError)
     {
         var r = ByteReader(bytes)
@@ -156,7 +158,9 @@ struct UTF8Key: Hashable {
 
     static func == (a: UTF8Key, b: UTF8Key) -> Bool {
         var (x, y) = (a.string, b.string)
-        return x.withUTF8 { xb in y.withUTF8 { yb in xb.count == yb.count && memcmp(xb.baseAddress!, yb.baseAddress!, xb.count) == 0 } }
+        return x.withUTF8 { xb in
+            y.withUTF8 { yb in xb.count == yb.count && memcmp(xb.baseAddress!, yb.baseAddress!, xb.count) == 0 }
+        }
     }
 }
 

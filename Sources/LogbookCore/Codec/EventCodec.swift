@@ -23,7 +23,8 @@ public enum EventCodec {
     }
 
     static func flags(of e: Event) -> UInt8 {
-        (e.subject != nil ? Flag.subject : 0) | (e.actor != nil ? Flag.actor : 0) | (e.duration != nil ? Flag.duration : 0)
+        (e.subject != nil ? Flag.subject : 0) | (e.actor != nil ? Flag.actor : 0)
+            | (e.duration != nil ? Flag.duration : 0)
     }
 
     /// Encodes `event` canonically.
@@ -105,14 +106,18 @@ public enum EventCodec {
         }
     }
 
-    static func decodePayload<S: StringCoding>(_ r: inout ByteReader, strings: inout S, depth: Int = 0)
+    static func decodePayload<S: StringCoding>(
+        _ r: inout ByteReader, strings: inout S, depth: Int = 0
+    )
         throws(CodecError) -> [Field]
     {
         let n = try r.count(unit: 2)
         var fields: [Field] = []
         fields.reserveCapacity(n)
         for _ in 0..<n {
-            guard let key = FieldKey(rawValue: try r.u8()) else { throw CodecError(code: .unknownTag, offset: r.offset - 1) }
+            guard let key = FieldKey(rawValue: try r.u8()) else {
+                throw CodecError(code: .unknownTag, offset: r.offset - 1)
+            }
             let tag = try r.u8()
             let value: Value
             switch tag {

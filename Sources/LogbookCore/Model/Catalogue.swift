@@ -60,7 +60,9 @@ public enum Catalogue {
         FieldSpec(key: key, kind: kind, required: required)
     }
 
-    private static func spec(_ t: EventType, duration: Bool? = false, subject: Bool = true, _ fields: [FieldSpec])
+    private static func spec(
+        _ t: EventType, duration: Bool? = false, subject: Bool = true, _ fields: [FieldSpec]
+    )
         -> TypeSpec
     {
         TypeSpec(type: t, fields: fields, duration: duration, subjectRequired: subject)
@@ -69,52 +71,83 @@ public enum Catalogue {
     /// Every type's spec, indexed by the type's raw value.
     public static let specs: [TypeSpec?] = {
         let all: [TypeSpec] = [
-            spec(.activityWindow, duration: true,
-                 [f(.app, .string(maxBytes: 256)), f(.title, .string(maxBytes: 1024)),
-                  f(.url, .string(maxBytes: 2048), required: false)]),
+            spec(
+                .activityWindow, duration: true,
+                [
+                    f(.app, .string(maxBytes: 256)), f(.title, .string(maxBytes: 1024)),
+                    f(.url, .string(maxBytes: 2048), required: false),
+                ]),
             spec(.activityAFK, duration: true, [f(.status, .oneOf(["afk", "not-afk"]))]),
             spec(.attendanceClockIn, [f(.note, .string(maxBytes: noteText), required: false)]),
             spec(.attendanceClockOut, [f(.report, .string(maxBytes: noteText), required: false)]),
-            spec(.timeEntryRecorded,
-                 [f(.project, .string(maxBytes: shortText)), f(.task, .string(maxBytes: shortText), required: false),
-                  f(.start, .time), f(.end, .time), f(.note, .string(maxBytes: noteText), required: false),
-                  f(.billable, .bool, required: false)]),
-            spec(.taskCreated,
-                 [f(.task, .string(maxBytes: shortText)), f(.title, .string(maxBytes: 500)),
-                  f(.project, .string(maxBytes: shortText), required: false),
-                  f(.assignee, .uuid, required: false), f(.due, .time, required: false)]),
-            spec(.taskUpdated,
-                 [f(.task, .string(maxBytes: shortText)), f(.title, .string(maxBytes: 500), required: false),
-                  f(.project, .string(maxBytes: shortText), required: false),
-                  f(.assignee, .uuidOrNull, required: false), f(.due, .time, required: false)]),
-            spec(.taskStatusChanged,
-                 [f(.task, .string(maxBytes: shortText)), f(.from, .string(maxBytes: 64), required: false),
-                  f(.to, .string(maxBytes: 64))]),
-            spec(.commentAdded,
-                 [f(.task, .string(maxBytes: shortText)), f(.comment, .string(maxBytes: shortText)),
-                  f(.text, .string(maxBytes: noteText))]),
+            spec(
+                .timeEntryRecorded,
+                [
+                    f(.project, .string(maxBytes: shortText)), f(.task, .string(maxBytes: shortText), required: false),
+                    f(.start, .time), f(.end, .time), f(.note, .string(maxBytes: noteText), required: false),
+                    f(.billable, .bool, required: false),
+                ]),
+            spec(
+                .taskCreated,
+                [
+                    f(.task, .string(maxBytes: shortText)), f(.title, .string(maxBytes: 500)),
+                    f(.project, .string(maxBytes: shortText), required: false),
+                    f(.assignee, .uuid, required: false), f(.due, .time, required: false),
+                ]),
+            spec(
+                .taskUpdated,
+                [
+                    f(.task, .string(maxBytes: shortText)), f(.title, .string(maxBytes: 500), required: false),
+                    f(.project, .string(maxBytes: shortText), required: false),
+                    f(.assignee, .uuidOrNull, required: false), f(.due, .time, required: false),
+                ]),
+            spec(
+                .taskStatusChanged,
+                [
+                    f(.task, .string(maxBytes: shortText)), f(.from, .string(maxBytes: 64), required: false),
+                    f(.to, .string(maxBytes: 64)),
+                ]),
+            spec(
+                .commentAdded,
+                [
+                    f(.task, .string(maxBytes: shortText)), f(.comment, .string(maxBytes: shortText)),
+                    f(.text, .string(maxBytes: noteText)),
+                ]),
             spec(.tagAdded, [f(.entity, .string(maxBytes: shortText)), f(.tag, .string(maxBytes: 100))]),
             spec(.tagRemoved, [f(.entity, .string(maxBytes: shortText)), f(.tag, .string(maxBytes: 100))]),
-            spec(.attachmentAdded,
-                 [f(.task, .string(maxBytes: shortText)), f(.name, .string(maxBytes: 255)),
-                  f(.size, .int(0...(1 << 40))), f(.contentType, .string(maxBytes: 255)), f(.sha256, .sha256)]),
-            spec(.viewerChanged,
-                 [f(.task, .string(maxBytes: shortText)), f(.viewer, .uuid), f(.action, .oneOf(["added", "removed"]))]),
-            spec(.userInvited,
-                 [f(.email, .string(maxBytes: 320)), f(.role, .oneOf(roles)), f(.manager, .uuidOrNull, required: false),
-                  f(.name, .string(maxBytes: shortText), required: false)]),
+            spec(
+                .attachmentAdded,
+                [
+                    f(.task, .string(maxBytes: shortText)), f(.name, .string(maxBytes: 255)),
+                    f(.size, .int(0...(1 << 40))), f(.contentType, .string(maxBytes: 255)), f(.sha256, .sha256),
+                ]),
+            spec(
+                .viewerChanged,
+                [f(.task, .string(maxBytes: shortText)), f(.viewer, .uuid), f(.action, .oneOf(["added", "removed"]))]),
+            spec(
+                .userInvited,
+                [
+                    f(.email, .string(maxBytes: 320)), f(.role, .oneOf(roles)),
+                    f(.manager, .uuidOrNull, required: false),
+                    f(.name, .string(maxBytes: shortText), required: false),
+                ]),
             spec(.userRoleChanged, [f(.role, .oneOf(roles)), f(.manager, .uuidOrNull, required: false)]),
             spec(.userDeactivated, [f(.reason, .string(maxBytes: 500), required: false)]),
             spec(.userReactivated, [f(.reason, .string(maxBytes: 500), required: false)]),
             spec(.teamMemberAdded, [f(.manager, .uuid)]),
             spec(.teamMemberRemoved, [f(.manager, .uuid)]),
-            spec(.settingsChanged, subject: false, [f(.key, .string(maxBytes: 100)), f(.value, .json(maxBytes: 16384))]),
+            spec(
+                .settingsChanged, subject: false, [f(.key, .string(maxBytes: 100)), f(.value, .json(maxBytes: 16384))]),
             spec(.overrideApplied, [f(.target, .eventRef), f(.reason, .string(maxBytes: 500))]),
-            spec(.retentionPolicySet, subject: false,
-                 [f(.eventClass, .oneOf(["activity", "attendance", "time_entry", "task", "admin", "audit"])),
-                  f(.days, .int(1...36_500))]),
-            spec(.eventCorrected,
-                 [f(.target, .eventRef), f(.set, .replacement), f(.reason, .string(maxBytes: 500), required: false)]),
+            spec(
+                .retentionPolicySet, subject: false,
+                [
+                    f(.eventClass, .oneOf(["activity", "attendance", "time_entry", "task", "admin", "audit"])),
+                    f(.days, .int(1...36_500)),
+                ]),
+            spec(
+                .eventCorrected,
+                [f(.target, .eventRef), f(.set, .replacement), f(.reason, .string(maxBytes: 500), required: false)]),
             spec(.eventRetracted, [f(.target, .eventRef), f(.reason, .string(maxBytes: 500))]),
         ]
         var table = [TypeSpec?](repeating: nil, count: 256)

@@ -78,7 +78,8 @@ public struct EventValidator: Sendable {
                 data = o
             default:
                 throw ValidationError(
-                    .unknownField, field: key, "is not a field of the v1 envelope (id, tenant, type, user, actor, ts, duration, data)")
+                    .unknownField, field: key,
+                    "is not a field of the v1 envelope (id, tenant, type, user, actor, ts, duration, data)")
             }
         }
         guard let id else { throw missing("id") }
@@ -164,7 +165,9 @@ public struct EventValidator: Sendable {
             return .string(s)
         case .int(let range):
             guard case .integer(let i) = value else { throw wrongType(field, "an integer") }
-            guard range.contains(i) else { throw invalid(field, "must be between \(range.lowerBound) and \(range.upperBound)") }
+            guard range.contains(i) else {
+                throw invalid(field, "must be between \(range.lowerBound) and \(range.upperBound)")
+            }
             return .int(i)
         case .bool:
             guard case .bool(let b) = value else { throw wrongType(field, "true or false") }
@@ -189,7 +192,9 @@ public struct EventValidator: Sendable {
         case .eventRef:
             switch value {
             case .string(let s):
-                guard let u = UUID128(s) else { throw invalid(field, "must be an event id (UUID) or a sequence number") }
+                guard let u = UUID128(s) else {
+                    throw invalid(field, "must be an event id (UUID) or a sequence number")
+                }
                 return .uuid(u)
             case .integer(let i):
                 guard i >= 1 else { throw invalid(field, "a sequence number starts at 1") }
@@ -201,7 +206,8 @@ public struct EventValidator: Sendable {
             var writer = JSONWriter()
             writer.write(value)
             guard writer.bytes.count <= max else {
-                throw ValidationError(.tooLong, field: field, "is \(writer.bytes.count) bytes as JSON; the limit is \(max)")
+                throw ValidationError(
+                    .tooLong, field: field, "is \(writer.bytes.count) bytes as JSON; the limit is \(max)")
             }
             return .string(String(decoding: writer.bytes, as: UTF8.self))
         case .replacement:
@@ -210,7 +216,8 @@ public struct EventValidator: Sendable {
             var out: [Field] = []
             for (key, v) in o.members {
                 guard let k = FieldKey(name: key), let kind = Catalogue.replacementKind(k) else {
-                    throw ValidationError(.unknownField, field: "\(field).\(key)", "is not a replaceable catalogue field")
+                    throw ValidationError(
+                        .unknownField, field: "\(field).\(key)", "is not a replaceable catalogue field")
                 }
                 if v == .null {
                     out.append(Field(k, .null))

@@ -35,7 +35,9 @@ public final class LogStore: Sendable {
     /// Opens (creating if needed) the store in `directory` (mode 0700).
     ///
     /// - Throws: `LogError` with `.io` when the directory cannot be created.
-    public init(directory: String, options: Options = Options(), logger: Logger = Logger(label: "logbook.store"))
+    public init(
+        directory: String, options: Options = Options(), logger: Logger = Logger(label: "logbook.store")
+    )
         throws(LogError)
     {
         self.directory = directory
@@ -83,9 +85,11 @@ public final class LogStore: Sendable {
             if t.open.count >= options.maxOpenTenants {
                 // Evict the least recently used environment nobody is using. Its last reference
                 // goes with the slot, which closes it: never two handles on one environment.
-                guard let victim = t.open.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse })
+                guard
+                    let victim = t.open.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse })
                 else {
-                    throw LogError(.tooManyOpenTenants, "all \(options.maxOpenTenants) open tenant slots are busy; retry")
+                    throw LogError(
+                        .tooManyOpenTenants, "all \(options.maxOpenTenants) open tenant slots are busy; retry")
                 }
                 t.open[victim.key] = nil
             }
@@ -108,7 +112,8 @@ public final class LogStore: Sendable {
     /// - Throws: `LogError` `.queueFull` at once when the queues are full (retry later),
     ///   `.closed` after `close()`, `.storageFull`/`.io` when the commit failed (nothing written).
     public func append(_ events: [Event], to tenant: TenantID) async throws(LogError) -> [AppendOutcome] {
-        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<[AppendOutcome], LogError>, Never>) in
+        let result = await withCheckedContinuation {
+            (c: CheckedContinuation<Result<[AppendOutcome], LogError>, Never>) in
             do throws(LogError) {
                 try submit(events, to: tenant) { c.resume(returning: $0) }
             } catch {
@@ -170,7 +175,8 @@ public final class LogStore: Sendable {
             var bytes = 0
             while let first = q.pending.first,
                 batch.isEmpty
-                    || (n + first.events.count <= options.maxBatchEvents && bytes + first.bytes <= options.maxBatchBytes)
+                    || (n + first.events.count <= options.maxBatchEvents
+                        && bytes + first.bytes <= options.maxBatchBytes)
             {
                 n += first.events.count
                 bytes += first.bytes
@@ -258,14 +264,16 @@ public final class LogStore: Sendable {
                     if stat(dir + "/" + name, &st) == 0 { files += UInt64(st.st_size) }
                 }
                 return TenantStats(
-                    tenant: tenant, events: h.lastSequence, blocks: h.blocks, rawBytes: h.rawBytes, logBytes: h.logBytes,
+                    tenant: tenant, events: h.lastSequence, blocks: h.blocks, rawBytes: h.rawBytes,
+                    logBytes: h.logBytes,
                     fileBytes: files, dictionaryID: h.dictionaryID)
             }
         }
     }
 
     /// Walks `tenant`'s whole chain; see `VerifyReport`.
-    public func verify(_ tenant: TenantID, progress: (Int, Int) -> Void = { _, _ in }) throws(LogError) -> VerifyReport {
+    public func verify(_ tenant: TenantID, progress: (Int, Int) -> Void = { _, _ in }) throws(LogError) -> VerifyReport
+    {
         try wrap { try withTenant(tenant, create: false) { try $0.verify(progress: progress) } }
     }
 

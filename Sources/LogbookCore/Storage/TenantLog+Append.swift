@@ -59,7 +59,8 @@ extension TenantLog {
                 }
             }
         } catch let error as LMDBError where error.isMapFull {
-            throw LogError(.storageFull, "the log of tenant \(tenant) reached its map size; raise mapSize", cause: error)
+            throw LogError(
+                .storageFull, "the log of tenant \(tenant) reached its map size; raise mapSize", cause: error)
         } catch let error as LogError {
             throw error
         } catch {
@@ -80,7 +81,8 @@ extension TenantLog {
         var minO = Timestamp.max, maxO = Timestamp.min
         for i in events.indices {
             let sequence = firstSequence + UInt64(i - events.startIndex)
-            leaves.append(ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: &scratch))
+            leaves.append(
+                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: &scratch))
             minO = min(minO, events[i].occurredAt)
             maxO = max(maxO, events[i].occurredAt)
         }
@@ -142,7 +144,8 @@ extension TenantLog {
             }
         }
         nextTrainingAt = .max
-        guard let bytes = try? ZstdDictionary.train(
+        guard
+            let bytes = try? ZstdDictionary.train(
                 buffer: buffer, sizes: sizes, capacity: options.dictionarySize, level: options.compressionLevel),
             let dict = try? ZstdDictionary(bytes: bytes, level: options.compressionLevel), dict.id != 0
         else {

@@ -32,8 +32,10 @@ extension TenantLog {
                 guard e.key.count == 8, e.value.count % dedupEntrySize == 0 else {
                     throw LogError(.corrupt, "the dedup index holds a malformed run")
                 }
-                runs.append(DedupRun(first: UInt64(bigEndian: e.key.loadUnaligned(as: UInt64.self)),
-                                     count: e.value.count / dedupEntrySize))
+                runs.append(
+                    DedupRun(
+                        first: UInt64(bigEndian: e.key.loadUnaligned(as: UInt64.self)),
+                        count: e.value.count / dedupEntrySize))
                 entry = try cursor.next()
             }
         }
@@ -41,7 +43,9 @@ extension TenantLog {
     }
 
     /// Adds the ids of `events` (consecutive sequences) as a new run, then merges runs.
-    func recordIDs(_ events: [Event], firstSequence first: UInt64, runs: inout [DedupRun], in txn: borrowing WriteTransaction)
+    func recordIDs(
+        _ events: [Event], firstSequence first: UInt64, runs: inout [DedupRun], in txn: borrowing WriteTransaction
+    )
         throws
     {
         guard !events.isEmpty else { return }
@@ -87,8 +91,10 @@ extension TenantLog {
                         UInt64(bigEndian: r.loadUnaligned(fromByteOffset: at, as: UInt64.self))
                     }
                     func copy(_ r: UnsafeRawBufferPointer, _ at: Int, shift: UInt32) {
-                        o.storeBytes(of: r.loadUnaligned(fromByteOffset: at, as: UInt64.self), toByteOffset: k, as: UInt64.self)
-                        let offset = UInt32(littleEndian: r.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)) + shift
+                        o.storeBytes(
+                            of: r.loadUnaligned(fromByteOffset: at, as: UInt64.self), toByteOffset: k, as: UInt64.self)
+                        let offset =
+                            UInt32(littleEndian: r.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)) + shift
                         o.storeBytes(of: offset.littleEndian, toByteOffset: k + 8, as: UInt32.self)
                         k += 12
                     }
@@ -124,7 +130,9 @@ extension TenantLog {
 
     /// The sequence of the stored event with `id`, if any. Newest runs first: retries are
     /// usually of recent events.
-    func lookupDuplicate<T: Transaction & ~Copyable>(_ id: EventID, runs: [DedupRun], in txn: borrowing T) throws
+    func lookupDuplicate<T: Transaction & ~Copyable>(
+        _ id: EventID, runs: [DedupRun], in txn: borrowing T
+    ) throws
         -> UInt64?
     {
         var candidates: [UInt64] = []
@@ -137,7 +145,9 @@ extension TenantLog {
                     let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: mid * 12, as: UInt64.self))
                     if key < id.high { lo = mid + 1 } else { hi = mid }
                 }
-                while lo < run.count, UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 12, as: UInt64.self)) == id.high {
+                while lo < run.count,
+                    UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 12, as: UInt64.self)) == id.high
+                {
                     let offset = UInt32(littleEndian: v.loadUnaligned(fromByteOffset: lo * 12 + 8, as: UInt32.self))
                     candidates.append(run.first + UInt64(offset))
                     lo += 1

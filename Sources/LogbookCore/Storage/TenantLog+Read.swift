@@ -69,9 +69,10 @@ extension TenantLog {
                             let header = try BlockHeader(decoding: e.value)
                             if header.firstSequence > last { break }
                             next = header.lastSequence + 1
-                            let timeMatch = occurred.map {
-                                header.maxOccurred >= $0.lowerBound && header.minOccurred < $0.upperBound
-                            } ?? true
+                            let timeMatch =
+                                occurred.map {
+                                    header.maxOccurred >= $0.lowerBound && header.minOccurred < $0.upperBound
+                                } ?? true
                             if timeMatch {
                                 try decodeBody(header, e.value, decompressor: &decompressor, raw: &raw, into: &events)
                                 return

@@ -55,10 +55,14 @@ final class TenantLog: @unchecked Sendable {
 
     static let headKey = Array("head".utf8)
     static let tenantKey = Array("tenant".utf8)
-    static func dictionaryKey(_ id: UInt32) -> [UInt8] { Array("dict/".utf8) + withUnsafeBytes(of: id.bigEndian, Array.init) }
+    static func dictionaryKey(_ id: UInt32) -> [UInt8] {
+        Array("dict/".utf8) + withUnsafeBytes(of: id.bigEndian, Array.init)
+    }
 
     /// Opens the tenant's environment in `directory`, creating it when `create` is set.
-    static func open(tenant: TenantID, directory: String, options: LogStore.Options, create: Bool) throws(LogError)
+    static func open(
+        tenant: TenantID, directory: String, options: LogStore.Options, create: Bool
+    ) throws(LogError)
         -> TenantLog
     {
         let path = directory + "/" + tenant.rawValue
@@ -66,7 +70,8 @@ final class TenantLog: @unchecked Sendable {
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             guard create else { throw LogError(.tenantNotFound, "tenant \(tenant) does not exist") }
             guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
-                throw LogError(.io, "cannot create the directory of tenant \(tenant): \(String(cString: strerror(errno)))")
+                throw LogError(
+                    .io, "cannot create the directory of tenant \(tenant): \(String(cString: strerror(errno)))")
             }
             // The new directory's entry must survive a power loss along with the first commit.
             syncDirectory(directory)
