@@ -7,21 +7,25 @@ import LogbookZstd
 /// Event ids are random, so a B-tree keyed by id would rewrite pages all over the index on
 /// every commit — and LMDB's copy-on-write would keep as many freed pages again on disk. The
 /// index is instead a short list of sorted *runs*, each a single LMDB value written once:
-/// key = the first sequence the run covers (u64 big-endian); value = entries of 12 bytes,
-/// sorted: the id's first 8 bytes (big-endian) and the event's offset from the run's first
-/// sequence (u32). Each commit adds one run for its new events; runs are merged so that each
-/// is at least four times the size of the next newer one, keeping O(log n) runs. A lookup
-/// binary-searches every run; a prefix match is confirmed by reading the stored event, so a
-/// collision of the 64-bit prefix never loses an event or answers with the wrong sequence.
+/// key = the first sequence the run covers (u64 big-endian); value = sorted 8-byte entries,
+/// big-endian `prefix << 24 | offset`: the id's first 40 bits and the event's offset from the
+/// run's first sequence (24 bits, so a run spans fewer than 2^24 sequences). Each commit adds
+/// one run for its new events; runs are merged so that each is at least four times the size of
+/// the next newer one, keeping O(log n) runs. A lookup binary-searches every run; a prefix match
+/// is confirmed by reading the stored event, so a collision of the 40-bit prefix (about n/2^40
+/// per lookup) costs one block read, never a lost event or a wrong answer.
 extension TenantLog {
     struct DedupRun: Equatable {
         var first: UInt64
         var count: Int
     }
 
-    static let dedupEntrySize = 12
-    /// A run spans fewer sequences than this, so offsets fit in 32 bits.
-    static let maxRunSpan: UInt64 = 1 << 31
+    static let dedupEntrySize = 8
+    /// A run spans fewer sequences than this, so offsets fit in 24 bits.
+    static let maxRunSpan: UInt64 = 1 << 24
+
+    @inline(__always)
+    static func dedupPrefix(_ id: EventID) -> UInt64 { id.high >> 24 }
 
     /// Loads the list of runs (keys and sizes only).
     static func loadRuns<T: Transaction & ~Copyable>(_ db: Database, in txn: borrowing T) throws -> [DedupRun] {
@@ -50,12 +54,12 @@ extension TenantLog {
     {
         guard !events.isEmpty else { return }
         var entries = [UInt8](repeating: 0, count: events.count * TenantLog.dedupEntrySize)
-        var order = Array(events.indices)
-        order.sort { events[$0].id.high < events[$1].id.high }
+        precondition(UInt64(events.count) < TenantLog.maxRunSpan, "a commit larger than a dedup run can span")
+        var keys = events.indices.map { TenantLog.dedupPrefix(events[$0].id) << 24 | UInt64($0) }
+        keys.sort()
         entries.withUnsafeMutableBytes { out in
-            for (slot, i) in order.enumerated() {
-                out.storeBytes(of: events[i].id.high.bigEndian, toByteOffset: slot * 12, as: UInt64.self)
-                out.storeBytes(of: UInt32(i).littleEndian, toByteOffset: slot * 12 + 8, as: UInt32.self)
+            for (slot, key) in keys.enumerated() {
+                out.storeBytes(of: key.bigEndian, toByteOffset: slot * 8, as: UInt64.self)
             }
         }
         try putRun(first: first, entries, in: txn)
@@ -81,7 +85,7 @@ extension TenantLog {
 
     /// Replaces two adjacent runs by one sorted run keyed by the older one's first sequence.
     private func merge(_ older: DedupRun, _ newer: DedupRun, in txn: borrowing WriteTransaction) throws {
-        let shift = UInt32(newer.first - older.first)
+        let shift = newer.first - older.first
         let merged: [UInt8] = try withRun(older, in: txn) { a in
             try withRun(newer, in: txn) { b in
                 var out = [UInt8](repeating: 0, count: a.count + b.count)
@@ -90,22 +94,19 @@ extension TenantLog {
                     func key(_ r: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
                         UInt64(bigEndian: r.loadUnaligned(fromByteOffset: at, as: UInt64.self))
                     }
-                    func copy(_ r: UnsafeRawBufferPointer, _ at: Int, shift: UInt32) {
-                        o.storeBytes(
-                            of: r.loadUnaligned(fromByteOffset: at, as: UInt64.self), toByteOffset: k, as: UInt64.self)
-                        let offset =
-                            UInt32(littleEndian: r.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)) + shift
-                        o.storeBytes(of: offset.littleEndian, toByteOffset: k + 8, as: UInt32.self)
-                        k += 12
-                    }
+                    // The newer run's offsets grow by the distance between the runs' first
+                    // sequences; the span check before merging keeps them within 24 bits.
                     while i < a.count || j < b.count {
-                        if j >= b.count || (i < a.count && key(a, i) <= key(b, j)) {
-                            copy(a, i, shift: 0)
-                            i += 12
+                        let x = i < a.count ? key(a, i) : .max
+                        let y = j < b.count ? key(b, j) &+ shift : .max
+                        if i < a.count && (j >= b.count || x <= y) {
+                            o.storeBytes(of: x.bigEndian, toByteOffset: k, as: UInt64.self)
+                            i += 8
                         } else {
-                            copy(b, j, shift: shift)
-                            j += 12
+                            o.storeBytes(of: y.bigEndian, toByteOffset: k, as: UInt64.self)
+                            j += 8
                         }
+                        k += 8
                     }
                 }
                 return out
@@ -139,17 +140,18 @@ extension TenantLog {
         for run in runs.reversed() {
             try withRun(run, in: txn) { v in
                 // Lower bound of the prefix, then every entry that shares it.
+                let prefix = TenantLog.dedupPrefix(id)
+                let probe = prefix << 24
                 var (lo, hi) = (0, run.count)
                 while lo < hi {
                     let mid = (lo + hi) / 2
-                    let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: mid * 12, as: UInt64.self))
-                    if key < id.high { lo = mid + 1 } else { hi = mid }
+                    let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: mid * 8, as: UInt64.self))
+                    if key < probe { lo = mid + 1 } else { hi = mid }
                 }
-                while lo < run.count,
-                    UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 12, as: UInt64.self)) == id.high
-                {
-                    let offset = UInt32(littleEndian: v.loadUnaligned(fromByteOffset: lo * 12 + 8, as: UInt32.self))
-                    candidates.append(run.first + UInt64(offset))
+                while lo < run.count {
+                    let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 8, as: UInt64.self))
+                    guard key >> 24 == prefix else { break }
+                    candidates.append(run.first + (key & 0xFF_FFFF))
                     lo += 1
                 }
             }
