@@ -54,6 +54,9 @@ enum CoreBenchmark {
         if let level = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_ZSTD_LEVEL"].flatMap(Int32.init) {
             options.compressionLevel = level  // for exploring the size/speed trade-off; figures use the default
         }
+        if let threads = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_COMMIT_THREADS"].flatMap(Int.init) {
+            options.commitThreads = threads  // likewise
+        }
         let apiStore = try LogStore(directory: scratch + "/api", options: options)
         let tracker = Completion()
         let cpu0 = cpuSeconds()
