@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // C boundary: one system-library target per Debian package; only its wrapper imports it.
@@ -43,10 +44,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The HTTP server: buildApplication(...) for tests, run by `logbook serve`.
+        .target(
+            name: "LogbookServer",
+            dependencies: [
+                "LogbookCore", "LogbookJSON", "LogbookCrypto", "LogbookLMDB",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "LogbookCLI",
             dependencies: [
-                "LogbookCore", "LogbookJSON",
+                "LogbookCore", "LogbookJSON", "LogbookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -70,5 +82,12 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "LogbookCLITests", dependencies: ["LogbookCore", "LogbookTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LogbookServerTests",
+            dependencies: [
+                "LogbookServer", "LogbookCore", "LogbookJSON", "LogbookTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
     ]
 )

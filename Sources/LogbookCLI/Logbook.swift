@@ -8,7 +8,10 @@ struct Logbook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logbook",
         abstract: "An event-sourced, hash-chained, per-tenant event log.",
-        subcommands: [Ingest.self, Replay.self, Stats.self, Verify.self, Demo.self, CrashChild.self]
+        subcommands: [
+            Ingest.self, Replay.self, Stats.self, Verify.self, Demo.self, Serve.self, Tenants.self, Tokens.self,
+            CrashChild.self,
+        ]
     )
 
     static func main() async {

@@ -18,6 +18,8 @@ final class TenantLog: @unchecked Sendable {
     let log: Database
     let meta: Database
     let dedup: Database
+    /// Access tokens: SHA-256 of the token → `TokenRecord` (tokens themselves are never stored).
+    let tokens: Database
     let options: LogStore.Options
 
     // Writer state.
@@ -101,10 +103,11 @@ final class TenantLog: @unchecked Sendable {
         let stamp = Array(tenant.rawValue.utf8)
         try env.setSyncOnCommit(false)
         defer { if !options.unsafeNoSync { try? env.setSyncOnCommit(true) } }
-        (log, meta, dedup) = try env.write { (txn: inout WriteTransaction) throws in
+        (log, meta, dedup, tokens) = try env.write { (txn: inout WriteTransaction) throws in
             let log = try txn.openDatabase("log", flags: [.create])
             let meta = try txn.openDatabase("meta", flags: [.create])
             let dedup = try txn.openDatabase("ids", flags: [.create])
+            let tokens = try txn.openDatabase("tokens", flags: [.create])
             let existing = try stamp.withUnsafeBytes { _ in
                 try TenantLog.tenantKey.withUnsafeBytes { k in try txn.get(meta, key: k) { $0.map { Array($0) } } }
             }
@@ -117,7 +120,7 @@ final class TenantLog: @unchecked Sendable {
                     try stamp.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
                 }
             }
-            return (log, meta, dedup)
+            return (log, meta, dedup, tokens)
         }
         let genesis = ChainHash.genesis(tenant)
         let metaDB = meta

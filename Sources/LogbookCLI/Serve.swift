@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LogbookCore
+import LogbookServer
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API (ingest and queries); SIGTERM or SIGINT drains the queues and exits 0.")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Address to listen on, HOST:PORT (env LOGBOOK_LISTEN).")
+    var listen: String = ProcessInfo.processInfo.environment["LOGBOOK_LISTEN"] ?? "127.0.0.1:8080"
+    @Option(help: "Largest request body in bytes.") var maxBodyBytes: Int = 8 << 20
+    @Option(help: "Most events per ingest request.") var maxEventsPerRequest: Int = 10_000
+
+    func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw CLIError("--listen must be HOST:PORT") }
+        var config = ServerConfiguration()
+        config.host = String(listen[..<colon])
+        config.port = port
+        config.maxBodyBytes = maxBodyBytes
+        config.maxEventsPerRequest = maxEventsPerRequest
+        let logStore = try store.openStore()
+        if logStore.tenants().isEmpty {
+            // First start: a demo tenant, its tokens shown this once (only their hashes are kept).
+            let tenant = TenantID("demo")!
+            let agent = try logStore.issueToken(tenant: tenant, role: .agent, label: "demo agent")
+            let admin = try logStore.issueToken(tenant: tenant, role: .admin, label: "demo admin")
+            say("created tenant demo; these tokens are shown once:")
+            say("  agent token: \(agent.token)")
+            say("  admin token: \(admin.token)")
+        }
+        let app = buildApplication(configuration: config, store: logStore, logger: Logger(label: "logbook.server"))
+        say("serving on http://\(listen) with data in \(store.data)")
+        try await app.runService()
+        logStore.close()
+    }
+}
+
+struct Tenants: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage tenants.", subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a tenant and print {\"tenant\",\"agent_token\",\"admin_token\"} (tokens shown once).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The tenant's name.") var name: String
+
+        func run() throws {
+            let tenant = try parseTenant(name)
+            let logStore = try store.openStore()
+            defer { logStore.close() }
+            guard !logStore.tenants().contains(tenant) else { throw CLIError("tenant \(tenant) already exists") }
+            let agent = try logStore.issueToken(tenant: tenant, role: .agent, label: "agent")
+            let admin = try logStore.issueToken(tenant: tenant, role: .admin, label: "admin")
+            say(#"{"tenant":"\#(tenant)","agent_token":"\#(agent.token)","admin_token":"\#(admin.token)"}"#)
+        }
+    }
+}
+
+struct Tokens: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Issue, list and revoke a tenant's tokens.", subcommands: [Issue.self, List.self, Revoke.self])
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a token and print it (shown once).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The tenant.") var tenant: String
+        @Option(help: "agent (ingest only) or admin.") var role: String = "agent"
+        @Option(help: "Bind the token to one user id: it may then only send that user's events.") var user: String?
+        @Option(help: "A label to recognise the token by.") var label: String = ""
+
+        func run() throws {
+            let t = try parseTenant(tenant)
+            let r: TokenRole
+            switch role {
+            case "agent": r = .agent
+            case "admin": r = .admin
+            default: throw CLIError("--role must be agent or admin")
+            }
+            var userID: UserID?
+            if let user {
+                guard let u = UUID128(user) else { throw CLIError("--user must be a UUID") }
+                userID = u
+            }
+            let logStore = try store.openStore(create: false)
+            defer { logStore.close() }
+            _ = try tenantsToUse(logStore, tenant)
+            let issued = try logStore.issueToken(tenant: t, role: r, user: userID, label: label)
+            say(#"{"tenant":"\#(t)","id":"\#(issued.id)","role":"\#(r)","token":"\#(issued.token)"}"#)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a tenant's tokens (ids, never the tokens).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The tenant.") var tenant: String
+
+        func run() throws {
+            let logStore = try store.openStore(create: false)
+            defer { logStore.close() }
+            let t = try tenantsToUse(logStore, tenant)[0]
+            for entry in try logStore.listTokens(tenant: t) {
+                let r = entry.record
+                say("\(entry.id)  \(r.role)  \(r.revoked ? "revoked" : "active")  \(r.created)  \(r.label)")
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (or the token itself).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The tenant.") var tenant: String
+        @Argument(help: "The token's id from `tokens list`, or the token.") var token: String
+
+        func run() throws {
+            let logStore = try store.openStore(create: false)
+            defer { logStore.close() }
+            let t = try tenantsToUse(logStore, tenant)[0]
+            guard try logStore.revokeToken(tenant: t, idOrToken: token) else { throw CLIError("no such token") }
+            say("revoked")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Hummingbird
+import LogbookCore
+import LogbookJSON
+import NIOCore
+
+/// `POST /v1/events`: a JSON array (or NDJSON stream) of events in the v1 wire envelope for the
+/// token's tenant. Valid events are appended durably before the response; invalid ones write
+/// nothing and are answered one by one, in request order.
+struct IngestRoute {
+    let store: LogStore
+    let configuration: ServerConfiguration
+
+    enum Item {
+        case valid(Event)
+        case invalid(ValidationError)
+    }
+
+    func handle(_ request: Request, context: LogbookRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let mediaType =
+            (request.headers[.contentType] ?? "").split(separator: ";").first
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let ndjson: Bool
+        switch mediaType {
+        case "application/json": ndjson = false
+        case "application/x-ndjson", "application/jsonl": ndjson = true
+        default:
+            throw Problem(
+                .unsupportedMediaType, type: "unsupported_media_type",
+                detail: "send application/json (an array of events) or application/x-ndjson (one event per line)")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch {
+            throw Problem(
+                .contentTooLarge, type: "body_too_large",
+                detail: "the request body is larger than \(configuration.maxBodyBytes) bytes")
+        }
+        let items = try parse(body, ndjson: ndjson, caller: caller)
+        let events = items.compactMap { if case .valid(let e) = $0 { e } else { nil } }
+        var outcomes: [AppendOutcome] = []
+        do {
+            outcomes = try await store.append(events, to: caller.tenant)
+        } catch {
+            switch error.code {
+            case .queueFull, .tooManyOpenTenants:
+                var p = Problem(
+                    .tooManyRequests, type: "queue_full",
+                    detail: "the tenant's append queue is full; nothing was written")
+                p.headers[.retryAfter] = String(configuration.retryAfterSeconds)
+                throw p
+            case .closed:
+                throw Problem(.serviceUnavailable, type: "shutting_down", detail: "the server is shutting down")
+            default:
+                context.logger.error("append failed", metadata: ["tenant": "\(caller.tenant)", "error": "\(error)"])
+                throw Problem(.internalServerError, type: "storage_error", detail: "the events could not be stored")
+            }
+        }
+        return respond(items, outcomes)
+    }
+
+    private func parse(_ body: ByteBuffer, ndjson: Bool, caller: Caller) throws -> [Item] {
+        let validator = EventValidator(now: Timestamp.now())
+        var items: [Item] = []
+        try body.withUnsafeReadableBytes { buffer in
+            if ndjson {
+                for (_, line) in NDJSONLines(buffer) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                    try countCheck(items.count + 1)
+                    do throws(ValidationError) {
+                        items.append(check(try validator.validate(line: line), caller))
+                    } catch { items.append(.invalid(error)) }
+                }
+                return
+            }
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(buffer, limits: .init(maxDepth: 34, maxBytes: configuration.maxBodyBytes))
+            } catch {
+                throw Problem.badRequest("the body is not valid JSON (\(error))")
+            }
+            let elements: [JSONValue]
+            switch value {
+            case .array(let a): elements = a
+            case .object: elements = [value]
+            default: throw Problem.badRequest("the body must be a JSON array of events")
+            }
+            try countCheck(elements.count)
+            for element in elements {
+                do throws(ValidationError) {
+                    items.append(check(try validator.validate(element), caller))
+                } catch { items.append(.invalid(error)) }
+            }
+        }
+        return items
+    }
+
+    private func countCheck(_ n: Int) throws {
+        if n > configuration.maxEventsPerRequest {
+            throw Problem(
+                .contentTooLarge, type: "too_many_events",
+                detail: "a request may carry at most \(configuration.maxEventsPerRequest) events")
+        }
+    }
+
+    /// Rules that depend on the caller: the tenant named in the event, the token's own user.
+    private func check(_ v: EventValidator.Validated, _ caller: Caller) -> Item {
+        if let tenant = v.tenant, tenant != caller.tenant {
+            return .invalid(ValidationError(.tenantMismatch, field: "tenant", "does not match the token's tenant"))
+        }
+        if let user = caller.user, v.event.subject != user {
+            return .invalid(
+                ValidationError(.invalidValue, field: "user", "this token may only send its own user's events"))
+        }
+        return .valid(v.event)
+    }
+
+    /// 200 when every event was stored (or already was); 422 when any was refused. The body
+    /// always has one result per event, so a client can retry just the refused ones.
+    private func respond(_ items: [Item], _ outcomes: [AppendOutcome]) -> Response {
+        var w = JSONWriter(capacity: 64 + items.count * 32)
+        var appended = 0, duplicates = 0, rejected = 0
+        var next = outcomes.makeIterator()
+        w.beginObject()
+        w.writeKey("results")
+        w.beginArray()
+        for item in items {
+            w.beginObject()
+            switch item {
+            case .valid:
+                let outcome = next.next()!
+                w.writeKey("status")
+                w.writeString(outcome.isDuplicate ? "duplicate" : "appended")
+                w.writeKey("seq")
+                w.writeInteger(Int64(outcome.sequence))
+                if outcome.isDuplicate { duplicates += 1 } else { appended += 1 }
+            case .invalid(let error):
+                rejected += 1
+                w.writeKey("status")
+                w.writeString("rejected")
+                w.writeKey("error")
+                w.beginObject()
+                w.writeKey("code")
+                w.writeString(error.code.name)
+                w.writeKey("field")
+                w.writeString(error.field)
+                w.writeKey("detail")
+                w.writeString(error.message)
+                w.endObject()
+            }
+            w.endObject()
+        }
+        w.endArray()
+        for (key, n) in [("appended", appended), ("duplicates", duplicates), ("rejected", rejected)] {
+            w.writeKey(key)
+            w.writeInteger(Int64(n))
+        }
+        w.endObject()
+        return jsonResponse(rejected > 0 ? .unprocessableContent : .ok, w.bytes)
+    }
+}
