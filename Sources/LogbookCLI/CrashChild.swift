@@ -38,7 +38,7 @@ struct CrashChild: AsyncParsableCommand {
                         }
                         let outcomes = try await logStore.append(events, to: tenant)
                         var out = ""
-                        for (e, o) in zip(events, outcomes) { out += "ack \(tenant) \(o.sequence) \(e.id)\n" }
+                        for (e, o) in zip(events, outcomes) { out += "ack \(tenant) \(o.sequence!) \(e.id)\n" }
                         lock.withLock {
                             FileHandle.standardOutput.write(Data(out.utf8))
                         }

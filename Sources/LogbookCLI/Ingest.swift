@@ -31,7 +31,8 @@ func ingestWithProgress(_ store: LogStore, file: String, batch: Int) throws -> N
     bar.update(done: report.bytes, total: report.bytes, items: report.lines, unit: "events", force: true)
     bar.finish()
     say(
-        "ingested \(fmt(report.appended)) events (\(fmt(report.duplicates)) duplicates, \(fmt(report.rejected)) rejected) "
+        "ingested \(fmt(report.appended)) events (\(fmt(report.duplicates)) duplicates, \(fmt(report.rejected)) rejected"
+            + (report.refused > 0 ? ", \(fmt(report.refused)) refused: user deactivated" : "") + ") "
             + "from \(fmt(report.bytes)) bytes in \(String(format: "%.2f", report.seconds)) s: "
             + "\(fmt(Int(report.eventsPerSecond))) events/s")
     for r in report.rejections {

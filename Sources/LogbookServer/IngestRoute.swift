@@ -17,6 +17,9 @@ struct IngestRoute {
 
     func handle(_ request: Request, context: LogbookRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
+        if let user = caller.user, store.isDeactivated(user, in: caller.tenant) {
+            throw Problem.forbidden("this token's user is deactivated")
+        }
         let mediaType =
             (request.headers[.contentType] ?? "").split(separator: ";").first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
@@ -125,30 +128,23 @@ struct IngestRoute {
         w.writeKey("results")
         w.beginArray()
         for item in items {
-            w.beginObject()
             switch item {
             case .valid:
-                let outcome = next.next()!
-                w.writeKey("status")
-                w.writeString(outcome.isDuplicate ? "duplicate" : "appended")
-                w.writeKey("seq")
-                w.writeInteger(Int64(outcome.sequence))
-                if outcome.isDuplicate { duplicates += 1 } else { appended += 1 }
+                switch next.next()! {
+                case .appended(let seq):
+                    appended += 1
+                    writeStored(&w, status: "appended", seq: seq)
+                case .duplicate(let seq):
+                    duplicates += 1
+                    writeStored(&w, status: "duplicate", seq: seq)
+                case .refused(let reason):
+                    rejected += 1
+                    writeRejection(&w, code: reason.rawValue, field: "user", detail: "the user is deactivated")
+                }
             case .invalid(let error):
                 rejected += 1
-                w.writeKey("status")
-                w.writeString("rejected")
-                w.writeKey("error")
-                w.beginObject()
-                w.writeKey("code")
-                w.writeString(error.code.name)
-                w.writeKey("field")
-                w.writeString(error.field)
-                w.writeKey("detail")
-                w.writeString(error.message)
-                w.endObject()
+                writeRejection(&w, code: error.code.name, field: error.field, detail: error.message)
             }
-            w.endObject()
         }
         w.endArray()
         for (key, n) in [("appended", appended), ("duplicates", duplicates), ("rejected", rejected)] {
@@ -157,5 +153,30 @@ struct IngestRoute {
         }
         w.endObject()
         return jsonResponse(rejected > 0 ? .unprocessableContent : .ok, w.bytes)
+    }
+
+    private func writeStored(_ w: inout JSONWriter, status: String, seq: UInt64) {
+        w.beginObject()
+        w.writeKey("status")
+        w.writeString(status)
+        w.writeKey("seq")
+        w.writeInteger(Int64(seq))
+        w.endObject()
+    }
+
+    private func writeRejection(_ w: inout JSONWriter, code: String, field: String, detail: String) {
+        w.beginObject()
+        w.writeKey("status")
+        w.writeString("rejected")
+        w.writeKey("error")
+        w.beginObject()
+        w.writeKey("code")
+        w.writeString(code)
+        w.writeKey("field")
+        w.writeString(field)
+        w.writeKey("detail")
+        w.writeString(detail)
+        w.endObject()
+        w.endObject()
     }
 }

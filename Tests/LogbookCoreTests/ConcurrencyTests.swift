@@ -21,7 +21,7 @@ struct ConcurrencyTests {
                         let outcomes = try await store.append(batch, to: tenant)
                         for (e, o) in zip(batch, outcomes) {
                             #expect(!o.isDuplicate)
-                            acks.append((tenant, o.sequence, e.id))
+                            acks.append((tenant, try #require(o.sequence), e.id))
                         }
                     }
                     return acks

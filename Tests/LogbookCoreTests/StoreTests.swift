@@ -17,7 +17,9 @@ struct StoreTests {
         for _ in 0..<7 {
             let batch = (0..<Int.random(in: 1...250, using: &g)).map { _ in EventFactory.window(&g) }
             let outcomes = try await store.append(batch, to: tenant)
-            #expect(outcomes.map(\.sequence) == Array(UInt64(written.count + 1)...UInt64(written.count + batch.count)))
+            #expect(
+                outcomes.map(\.sequence)
+                    == Array(UInt64(written.count + 1)...UInt64(written.count + batch.count)).map { $0 })
             written += batch
         }
         var read: [Event] = []
@@ -87,7 +89,7 @@ struct StoreTests {
         defer { store.close() }
         let fresh = EventFactory.window(&g)
         let retried = try await store.append(first + [fresh, fresh], to: tenant)
-        #expect(retried.prefix(300).map(\.sequence) == Array(1...300))
+        #expect(retried.prefix(300).map(\.sequence) == Array(1...300).map { $0 })
         #expect(retried.prefix(300).allSatisfy { $0.isDuplicate })
         #expect(retried[300] == .appended(sequence: 301))
         #expect(retried[301] == .duplicate(sequence: 301))
@@ -230,5 +232,51 @@ struct BlockTimeScaleTests {
         try unscaled.withUnsafeBytes { try BlockBody.decode($0, firstSequence: 1, into: &decoded) }
         #expect(decoded == events)
         if granularity == 1_000 { #expect(body.count < unscaled.count) }
+    }
+}
+
+@Suite("Deactivated users")
+struct DeactivationTests {
+    func admin(_ type: EventType, _ user: UserID, _ g: inout SeededGenerator) -> Event {
+        Event(id: .random(using: &g), type: type, subject: user, occurredAt: EventFactory.t0, data: [])
+    }
+
+    @Test(
+        "from the commit of user.deactivated on, that user's events are refused (also within one batch), until user.reactivated"
+    )
+    func deactivation() async throws {
+        let dir = TemporaryDirectory()
+        let tenant = TenantID("hr")!
+        let (alice, bob) = (EventFactory.user(1), EventFactory.user(2))
+        var g = SeededGenerator(seed: 15)
+        let before = EventFactory.window(&g, user: alice)
+        let retry = before
+        do {
+            let store = try LogStore(directory: dir.path, options: testOptions())
+            let outcomes = try await store.append(
+                [
+                    before, admin(.userDeactivated, alice, &g), EventFactory.window(&g, user: alice),
+                    EventFactory.window(&g, user: bob),
+                ],
+                to: tenant)
+            #expect(
+                outcomes == [
+                    .appended(sequence: 1), .appended(sequence: 2), .refused(.userDeactivated), .appended(sequence: 3),
+                ])
+            #expect(store.isDeactivated(alice, in: tenant))
+            #expect(!store.isDeactivated(bob, in: tenant))
+            store.close()
+        }
+        // The state survives a restart; a retry of an event stored before is still a duplicate.
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        #expect(store.isDeactivated(alice, in: tenant))
+        let later = try await store.append([retry, EventFactory.window(&g, user: alice)], to: tenant)
+        #expect(later == [.duplicate(sequence: 1), .refused(.userDeactivated)])
+        let back = try await store.append(
+            [admin(.userReactivated, alice, &g), EventFactory.window(&g, user: alice)], to: tenant)
+        #expect(back == [.appended(sequence: 4), .appended(sequence: 5)])
+        #expect(!store.isDeactivated(alice, in: tenant))
+        #expect(try store.verify(tenant).ok)
     }
 }

@@ -225,4 +225,24 @@ struct ServerTests {
             #expect(try f.store.lastSequence(TenantID("acme")!) == UInt64(acknowledged))
         }
     }
+
+    @Test("a deactivated user's events are refused per event, and a token bound to that user gets 403")
+    func deactivatedUser() async throws {
+        let f = try Fixture()
+        defer { f.store.close() }
+        let user = "6b9f2ec5-1cfd-4033-aa22-a9dc692301fc"
+        let bound = try f.store.issueToken(tenant: TenantID("acme")!, role: .agent, user: UUID128(user)).token
+        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        try await app.test(.router) { client in
+            let before = try await post(client, bound, "[\(event(1))]")
+            #expect(before.status == .ok)
+            let deactivate =
+                #"{"id":"00000000-0000-4000-8000-0000000000aa","type":"user.deactivated","user":"\#(user)","ts":"2025-01-01T09:00:00Z"}"#
+            let r = try await post(client, f.admin, "[\(deactivate),\(event(2))]")
+            #expect(r.status == .unprocessableContent)
+            #expect(results(try json(r.body)) == ["appended 2", "rejected user_deactivated user"])
+            let after = try await post(client, bound, "[\(event(3))]")
+            #expect(after.status == .forbidden)
+        }
+    }
 }

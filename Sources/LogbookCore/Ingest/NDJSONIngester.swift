@@ -24,6 +24,8 @@ public struct NDJSONIngester: Sendable {
         public var appended = 0
         public var duplicates = 0
         public var rejected = 0
+        /// Valid events the log refused (their user was deactivated).
+        public var refused = 0
         /// The first rejected lines (1-based line number) and why.
         public var rejections: [(line: Int, error: ValidationError)] = []
         /// A commit failure, if one happened (its events were not stored).
@@ -165,6 +167,7 @@ public struct NDJSONIngester: Sendable {
             let totals = tracker.wait()
             report.appended = totals.appended
             report.duplicates = totals.duplicates
+            report.refused = totals.refused
             report.failure = totals.failure
             progress(report.bytes, report.bytes, report.lines)
             report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -183,6 +186,7 @@ final class Tracker: @unchecked Sendable {
     struct Totals {
         var appended = 0
         var duplicates = 0
+        var refused = 0
         var failure: LogError?
     }
 
@@ -196,7 +200,13 @@ final class Tracker: @unchecked Sendable {
         condition.lock()
         switch result {
         case .success(let outcomes):
-            for o in outcomes { if o.isDuplicate { totals.duplicates += 1 } else { totals.appended += 1 } }
+            for o in outcomes {
+                switch o {
+                case .appended: totals.appended += 1
+                case .duplicate: totals.duplicates += 1
+                case .refused: totals.refused += 1
+                }
+            }
         case .failure(let e):
             if totals.failure == nil { totals.failure = e }
         }

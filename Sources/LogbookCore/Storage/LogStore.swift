@@ -230,6 +230,11 @@ public final class LogStore: Sendable {
         try withTenant(tenant, create: false) { try $0.scan(sequences: max(from, 1)...to, occurred: occurred, body) }
     }
 
+    /// Whether `user` of `tenant` is deactivated (their events are refused), as of the last commit.
+    public func isDeactivated(_ user: UserID, in tenant: TenantID) -> Bool {
+        (try? withTenant(tenant, create: false) { $0.deactivatedUsers.withLock { $0.contains(user) } }) ?? false
+    }
+
     /// Waits until `tenant` has an event after `sequence`; returns its new last sequence.
     public func waitForEvents(_ tenant: TenantID, after sequence: UInt64) async throws(LogError) -> UInt64 {
         let log = try acquire(tenant, create: false)

@@ -12,6 +12,7 @@ extension TenantLog {
     func commit(_ events: [Event]) throws(LogError) -> [AppendOutcome] {
         var newHead = head
         var newRuns = dedupRuns
+        var newDeactivated = deactivated
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
         do {
@@ -32,7 +33,20 @@ extension TenantLog {
                     if let duplicate {
                         outcomes.append(.duplicate(sequence: duplicate))
                         if freshIndices == nil { freshIndices = Array(0..<i) }
+                    } else if let user = events[i].subject, !newDeactivated.isEmpty, newDeactivated.contains(user),
+                        !TenantLog.concernsDeactivatedUsers(events[i].type)
+                    {
+                        outcomes.append(.refused(.userDeactivated))
+                        if freshIndices == nil { freshIndices = Array(0..<i) }
                     } else {
+                        // Deactivation takes effect from the next event on, also within this batch.
+                        if let user = events[i].subject {
+                            if events[i].type == .userDeactivated {
+                                newDeactivated.insert(user)
+                            } else if events[i].type == .userReactivated {
+                                newDeactivated.remove(user)
+                            }
+                        }
                         let sequence = newHead.lastSequence + UInt64(freshCount) + 1
                         freshCount += 1
                         inBatch[id] = sequence
@@ -51,6 +65,9 @@ extension TenantLog {
                     start = end
                 }
                 try recordIDs(fresh, firstSequence: first, runs: &newRuns, in: txn)
+                if newDeactivated != deactivated {
+                    try recordDeactivations(from: deactivated, to: newDeactivated, in: txn)
+                }
                 if !fresh.isEmpty || newHead.dictionaryID != head.dictionaryID {
                     let encoded = newHead.encode()
                     try TenantLog.headKey.withUnsafeBytes { k in
@@ -68,6 +85,10 @@ extension TenantLog {
         }
         head = newHead
         dedupRuns = newRuns
+        if newDeactivated != deactivated {
+            deactivated = newDeactivated
+            deactivatedUsers.withLock { $0 = newDeactivated }
+        }
         return outcomes
     }
 
@@ -117,6 +138,37 @@ extension TenantLog {
         head.blocks += 1
         head.rawBytes += UInt64(body.count)
         head.logBytes += UInt64(size)
+    }
+
+    /// Admin-side types, which still concern a deactivated user; everything else their agent or
+    /// they themselves would send is refused.
+    static func concernsDeactivatedUsers(_ type: EventType) -> Bool {
+        switch type {
+        case .userInvited, .userRoleChanged, .userDeactivated, .userReactivated, .teamMemberAdded, .teamMemberRemoved,
+            .settingsChanged, .overrideApplied, .retentionPolicySet, .eventCorrected, .eventRetracted:
+            true
+        default:
+            false
+        }
+    }
+
+    private func recordDeactivations(
+        from old: Set<UserID>, to new: Set<UserID>, in txn: borrowing WriteTransaction
+    )
+        throws
+    {
+        for user in new.subtracting(old) {
+            var key: [UInt8] = []
+            user.append(to: &key)
+            try key.withUnsafeBytes { k in
+                try withUnsafeBytes(of: head.lastSequence.bigEndian) { v in try txn.put(people, key: k, value: v) }
+            }
+        }
+        for user in old.subtracting(new) {
+            var key: [UInt8] = []
+            user.append(to: &key)
+            try key.withUnsafeBytes { k in _ = try txn.delete(people, key: k) }
+        }
     }
 
     /// A block's key: its first sequence, big-endian, so LMDB's byte order is sequence order.

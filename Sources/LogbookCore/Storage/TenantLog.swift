@@ -20,6 +20,8 @@ final class TenantLog: @unchecked Sendable {
     let dedup: Database
     /// Access tokens: SHA-256 of the token → `TokenRecord` (tokens themselves are never stored).
     let tokens: Database
+    /// Deactivated users: user id → the sequence of their `user.deactivated`.
+    let people: Database
     let options: LogStore.Options
 
     // Writer state.
@@ -30,6 +32,9 @@ final class TenantLog: @unchecked Sendable {
     var nextTrainingAt: UInt64
     /// The dedup index's runs, oldest first (see TenantLog+Dedup.swift).
     var dedupRuns: [DedupRun]
+    /// Users whose events are refused (writer state; `deactivatedUsers` is the readers' copy).
+    var deactivated: Set<UserID>
+    let deactivatedUsers = Mutex<Set<UserID>>([])
 
     /// The last committed sequence, for readers and followers.
     let committed: Atomic<UInt64>
@@ -103,11 +108,12 @@ final class TenantLog: @unchecked Sendable {
         let stamp = Array(tenant.rawValue.utf8)
         try env.setSyncOnCommit(false)
         defer { if !options.unsafeNoSync { try? env.setSyncOnCommit(true) } }
-        (log, meta, dedup, tokens) = try env.write { (txn: inout WriteTransaction) throws in
+        (log, meta, dedup, tokens, people) = try env.write { (txn: inout WriteTransaction) throws in
             let log = try txn.openDatabase("log", flags: [.create])
             let meta = try txn.openDatabase("meta", flags: [.create])
             let dedup = try txn.openDatabase("ids", flags: [.create])
             let tokens = try txn.openDatabase("tokens", flags: [.create])
+            let people = try txn.openDatabase("deactivated", flags: [.create])
             let existing = try stamp.withUnsafeBytes { _ in
                 try TenantLog.tenantKey.withUnsafeBytes { k in try txn.get(meta, key: k) { $0.map { Array($0) } } }
             }
@@ -120,7 +126,7 @@ final class TenantLog: @unchecked Sendable {
                     try stamp.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
                 }
             }
-            return (log, meta, dedup, tokens)
+            return (log, meta, dedup, tokens, people)
         }
         let genesis = ChainHash.genesis(tenant)
         let metaDB = meta
@@ -134,6 +140,19 @@ final class TenantLog: @unchecked Sendable {
         }
         let idsDB = dedup
         dedupRuns = try env.read { txn in try TenantLog.loadRuns(idsDB, in: txn) }
+        let peopleDB = people
+        deactivated = try env.read { txn in
+            try txn.withCursor(peopleDB) { cursor in
+                var set = Set<UserID>()
+                var entry = try cursor.first()
+                while let e = entry {
+                    if e.key.count == 16 { set.insert(UUID128(bytes: e.key)) }
+                    entry = try cursor.next()
+                }
+                return set
+            }
+        }
+        deactivatedUsers.withLock { [deactivated] in $0 = deactivated }
         committed = Atomic(head.lastSequence)
         compressor = ZstdCompressor(level: options.compressionLevel)
         nextTrainingAt = head.dictionaryID == 0 ? UInt64(options.dictionaryTrainingEvents) : .max
