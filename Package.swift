@@ -75,7 +75,8 @@ let package = Package(
         .target(
             name: "LogbookTestSupport", dependencies: ["LogbookCore"], path: "Tests/LogbookTestSupport",
             swiftSettings: strict),
-        .testTarget(name: "LogbookJSONTests", dependencies: ["LogbookJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "LogbookJSONTests", dependencies: ["LogbookJSON", "LogbookTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LogbookCoreTests",
             dependencies: ["LogbookCore", "LogbookJSON", "LogbookTestSupport", "LogbookLMDB", "LogbookCrypto"],

@@ -12,7 +12,6 @@ struct CrashChild: AsyncParsableCommand {
     @Option var tenants: Int = 3
     @Option var writers: Int = 6
     @Option var batch: Int = 20
-    @Option var seed: UInt64 = 1
 
     func run() async throws {
         var options = LogStore.Options()
@@ -21,9 +20,9 @@ struct CrashChild: AsyncParsableCommand {
         let lock = NSLock()
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for w in 0..<writers {
+            for _ in 0..<writers {
                 group.addTask {
-                    var rng = SplitMix(seed: seed &* 1000 &+ UInt64(w))
+                    var rng = SystemRandomNumberGenerator()
                     while true {
                         let tenant = TenantID("crash\(Int(rng.next() % UInt64(tenants)))")!
                         let user = UUID128(high: 0x1111_0000_0000_4000 | (rng.next() % 4), low: 0x8000_0000_0000_0000)
@@ -47,18 +46,5 @@ struct CrashChild: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for reproducible test data.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

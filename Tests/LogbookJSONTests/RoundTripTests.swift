@@ -1,4 +1,5 @@
 import LogbookJSON
+import LogbookTestSupport
 import Testing
 
 @Suite("Writing then parsing gives back the same value")

@@ -1,27 +1,11 @@
 import LogbookJSON
+import LogbookTestSupport
 
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// A small, fast, seedable generator (SplitMix64), so randomized tests are reproducible from their seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Parses text through the byte-buffer entry point, which every other entry point funnels into.
 func parse(_ text: String, limits: JSONParser.Limits = .default) throws(JSONError) -> JSONValue {
