@@ -13,8 +13,15 @@ enum BlockBody {
     /// Encodes `events` (sequences consecutive) into `w`; with `recordedAt`, as if every event
     /// had that recorded-at (the commit path's case).
     static func encode(_ events: ArraySlice<Event>, recordedAt: Timestamp? = nil, into w: inout ByteWriter) {
+        events.withUnsafeBufferPointer { encode($0, recordedAt: recordedAt, into: &w) }
+    }
+
+    /// Through a buffer pointer, `events[i].field` reads the field in place; an array or slice
+    /// subscript copies the whole event first (a retain and release of each of its references).
+    private static func encode(
+        _ events: UnsafeBufferPointer<Event>, recordedAt: Timestamp?, into w: inout ByteWriter
+    ) {
         w.varint(UInt64(events.count))
-        // Index loops read fields in place; `for e in events` would copy (retain) every event.
         for i in events.indices { w.uuid(events[i].id) }
         for i in events.indices { w.u8(events[i].type.rawValue) }
         for i in events.indices { w.u8(EventCodec.flags(of: events[i])) }
@@ -146,24 +153,6 @@ enum BlockBody {
     }
 }
 
-/// A string compared and hashed by its UTF-8 bytes. `String`'s own hashing normalises
-/// Unicode first, which costs more than everything else in encoding a block.
-struct UTF8Key: Hashable {
-    var string: String
-
-    func hash(into hasher: inout Hasher) {
-        var s = string
-        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-    }
-
-    static func == (a: UTF8Key, b: UTF8Key) -> Bool {
-        var (x, y) = (a.string, b.string)
-        return x.withUTF8 { xb in
-            y.withUTF8 { yb in xb.count == yb.count && memcmp(xb.baseAddress!, yb.baseAddress!, xb.count) == 0 }
-        }
-    }
-}
-
 /// `value × scale`, or a typed error when corrupt input would overflow.
 private func scaled(_ value: Int64, _ scale: Int64, _ r: inout ByteReader) throws(CodecError) -> Int64 {
     let (product, overflow) = value.multipliedReportingOverflow(by: scale)
@@ -172,19 +161,82 @@ private func scaled(_ value: Int64, _ scale: Int64, _ r: inout ByteReader) throw
 }
 
 /// Strings as indexes into a table of the distinct strings of one block.
+///
+/// The index is an open-addressing table over a fast hash of the UTF-8 bytes: `Dictionary`
+/// with `String` keys normalises Unicode and runs SipHash, which cost more than everything else
+/// in encoding a block. The hash is seeded per process, and a block holds at most a few
+/// thousand strings, so crafted collisions can only slow one block down.
 struct TableStrings: StringCoding {
-    private var index: [UTF8Key: Int] = [:]
     private(set) var table: [String] = []
+    /// Per table entry: its hash.
+    private var hashes: [UInt64] = []
+    /// Open-addressing slots: 1 + index into `table`, 0 when empty. Allocated on first encode.
+    private var slots: [Int32] = []
 
     mutating func encode(_ s: String, into w: inout ByteWriter) {
-        let key = UTF8Key(string: s)
-        if let i = index[key] {
-            w.varint(UInt64(i))
-        } else {
-            index[key] = table.count
-            w.varint(UInt64(table.count))
-            table.append(s)
+        if slots.isEmpty { slots = Array(repeating: 0, count: 64) }
+        var s = s
+        var h: UInt64 = 0
+        let index = s.withUTF8 { utf8 -> Int in
+            h = TableStrings.hash(UnsafeRawBufferPointer(utf8))
+            let mask = slots.count - 1
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while slots[slot] != 0 {
+                let i = Int(slots[slot]) - 1
+                if hashes[i] == h && TableStrings.equal(table[i], utf8) { return i }
+                slot = (slot + 1) & mask
+            }
+            return -1 - slot  // not found: where to insert
         }
+        if index >= 0 {
+            w.varint(UInt64(index))
+            return
+        }
+        let i = table.count
+        slots[-1 - index] = Int32(i + 1)
+        table.append(s)
+        hashes.append(h)
+        w.varint(UInt64(i))
+        if table.count * 2 > slots.count { grow() }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (i, h) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(i + 1)
+        }
+    }
+
+    private static func equal(_ a: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var a = a
+        return a.withUTF8 { x in
+            x.count == b.count && (x.isEmpty || memcmp(x.baseAddress!, b.baseAddress!, x.count) == 0)
+        }
+    }
+
+    private static let seed = UInt64.random(in: 0...UInt64.max)
+
+    /// A multiply-xorshift hash over 8-byte words; fast for the short strings of events.
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h = seed ^ UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15
+        var i = 0
+        while i + 8 <= bytes.count {
+            h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < bytes.count {
+            tail |= UInt64(bytes[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 31)
     }
 
     mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String {

@@ -22,7 +22,7 @@ public enum EventCodec {
         static let fields: UInt8 = 8
     }
 
-    static func flags(of e: Event) -> UInt8 {
+    static func flags(of e: borrowing Event) -> UInt8 {
         (e.subject != nil ? Flag.subject : 0) | (e.actor != nil ? Flag.actor : 0)
             | (e.duration != nil ? Flag.duration : 0)
     }
@@ -40,7 +40,8 @@ public enum EventCodec {
 
     /// Encodes `e` as if it had `sequence` and `recordedAt`: the commit path assigns both
     /// without copying the caller's events.
-    static func encode(_ e: Event, sequence: UInt64, recordedAt: Timestamp, into w: inout ByteWriter) {
+    @inline(__always)  // see ChainHash.event
+    static func encode(_ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, into w: inout ByteWriter) {
         w.u8(version)
         w.u8(e.type.rawValue)
         w.uuid(e.id)
@@ -87,9 +88,12 @@ public enum EventCodec {
 
     static func encodePayload<S: StringCoding>(_ fields: [Field], into w: inout ByteWriter, strings: inout S) {
         w.varint(UInt64(fields.count))
-        for f in fields {
-            w.u8(f.key.rawValue)
-            encodeValue(f.value, into: &w, strings: &strings)
+        // In place: `for f in fields` would copy (retain and release) every field.
+        fields.withUnsafeBufferPointer { f in
+            for i in f.indices {
+                w.u8(f[i].key.rawValue)
+                encodeValue(f[i].value, into: &w, strings: &strings)
+            }
         }
     }
 

@@ -47,11 +47,13 @@ extension Event {
     /// A cheap upper-bound estimate of the event's encoded size, for batch byte limits.
     var approximateSize: Int {
         var n = 64 + (actor?.utf8.count ?? 0)
-        for f in data {
-            switch f.value {
-            case .string(let s): n += s.utf8.count + 4
-            case .fields(let fs): n += fs.count * 24
-            default: n += 12
+        data.withUnsafeBufferPointer { f in  // in place: `for f in data` copies every field
+            for i in f.indices {
+                switch f[i].value {
+                case .string(let s): n += s.utf8.count + 4
+                case .fields(let fs): n += fs.count * 24
+                default: n += 12
+                }
             }
         }
         return n

@@ -130,8 +130,9 @@ public enum ChainHash {
         event(e, sequence: e.sequence, recordedAt: e.recordedAt, &sha, scratch: &scratch)
     }
 
+    @inline(__always)  // lets the caller read the event's fields in place instead of copying it
     static func event(
-        _ e: Event, sequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256, scratch: inout ByteWriter
+        _ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256, scratch: inout ByteWriter
     ) -> Digest {
         scratch.bytes.removeAll(keepingCapacity: true)
         scratch.u8(leafPrefix)

@@ -144,7 +144,8 @@ public final class LogStore: Sendable {
             queuedEvents.subtract(n, ordering: .relaxed)
             throw error
         }
-        let bytes = events.reduce(0) { $0 + $1.approximateSize }
+        // In place: `reduce` would copy every event.
+        let bytes = events.withUnsafeBufferPointer { e in e.indices.reduce(0) { $0 + e[$1].approximateSize } }
         let schedule = log.queue.withLock { q -> Bool? in
             if q.queuedEvents > 0 && q.queuedEvents + n > options.maxQueuedEventsPerTenant { return nil }
             q.pending.append(.init(events: events, bytes: bytes, completion: completion))

@@ -20,8 +20,8 @@ extension TenantLog {
                 if newHead.lastSequence >= nextTrainingAt {
                     try trainDictionary(&txn, head: &newHead)
                 }
-                var inBatch: [EventID: UInt64] = [:]
-                inBatch.reserveCapacity(events.count)
+                var inBatch = IDTable(capacity: events.count)
+                let stored = try lookupDuplicates(events.count, id: { events[$0].id }, runs: newRuns, in: txn)
                 let now = max(options.clock(), newHead.lastRecorded)
                 // The new events keep the caller's array; only when some are duplicates is the
                 // rest gathered into a new one. Sequences and recorded-at are passed alongside.
@@ -29,7 +29,7 @@ extension TenantLog {
                 var freshCount = 0
                 for i in events.indices {
                     let id = events[i].id
-                    let duplicate = try inBatch[id] ?? lookupDuplicate(id, runs: newRuns, in: txn)
+                    let duplicate = inBatch[id] ?? stored[i]
                     if let duplicate {
                         outcomes.append(.duplicate(sequence: duplicate))
                         if freshIndices == nil { freshIndices = Array(0..<i) }
@@ -49,7 +49,7 @@ extension TenantLog {
                         }
                         let sequence = newHead.lastSequence + UInt64(freshCount) + 1
                         freshCount += 1
-                        inBatch[id] = sequence
+                        inBatch.set(id, sequence)
                         outcomes.append(.appended(sequence: sequence))
                         freshIndices?.append(i)
                     }
@@ -97,15 +97,8 @@ extension TenantLog {
         _ events: ArraySlice<Event>, firstSequence: UInt64, recordedAt: Timestamp, txn: borrowing WriteTransaction,
         head: inout ChainHead
     ) throws {
-        var leaves: [Digest] = []
-        leaves.reserveCapacity(events.count)
-        var minO = Timestamp.max, maxO = Timestamp.min
-        for i in events.indices {
-            let sequence = firstSequence + UInt64(i - events.startIndex)
-            leaves.append(
-                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: &scratch))
-            minO = min(minO, events[i].occurredAt)
-            maxO = max(maxO, events[i].occurredAt)
+        let (leaves, minO, maxO) = events.withUnsafeBufferPointer {
+            TenantLog.eventHashes($0, firstSequence: firstSequence, recordedAt: recordedAt, &sha, scratch: &scratch)
         }
         let root = ChainHash.merkleRoot(leaves, &sha)
         let body = BlockBody.encode(events, recordedAt: recordedAt)
@@ -138,6 +131,26 @@ extension TenantLog {
         head.blocks += 1
         head.rawBytes += UInt64(body.count)
         head.logBytes += UInt64(size)
+    }
+
+    /// The events' hashes and their occurred-at range. Static, with the hasher and scratch
+    /// buffer passed in: inside a loop over the log's own properties, every iteration paid an
+    /// exclusivity check and a copy of the event.
+    private static func eventHashes(
+        _ events: UnsafeBufferPointer<Event>, firstSequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256,
+        scratch: inout ByteWriter
+    ) -> (leaves: [Digest], min: Timestamp, max: Timestamp) {
+        var leaves: [Digest] = []
+        leaves.reserveCapacity(events.count)
+        var minO = Timestamp.max, maxO = Timestamp.min
+        for i in events.indices {
+            let sequence = firstSequence + UInt64(i)
+            leaves.append(
+                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: &scratch))
+            minO = min(minO, events[i].occurredAt)
+            maxO = max(maxO, events[i].occurredAt)
+        }
+        return (leaves, minO, maxO)
     }
 
     /// Admin-side types, which still concern a deactivated user; everything else their agent or

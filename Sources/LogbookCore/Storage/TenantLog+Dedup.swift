@@ -129,35 +129,42 @@ extension TenantLog {
         }
     }
 
-    /// The sequence of the stored event with `id`, if any. Newest runs first: retries are
-    /// usually of recent events.
-    func lookupDuplicate<T: Transaction & ~Copyable>(
-        _ id: EventID, runs: [DedupRun], in txn: borrowing T
-    ) throws
-        -> UInt64?
-    {
-        var candidates: [UInt64] = []
+    /// For each of `count` ids, the sequence of the stored event with that id, if any.
+    ///
+    /// One LMDB lookup per run for the whole batch, then a binary search per id in the run's
+    /// mapped bytes. Prefix matches are confirmed by reading the event, newest run first:
+    /// retries are usually of recent events.
+    func lookupDuplicates<T: Transaction & ~Copyable>(
+        _ count: Int, id: (Int) -> EventID, runs: [DedupRun], in txn: borrowing T
+    ) throws -> [UInt64?] {
+        var found = [UInt64?](repeating: nil, count: count)
+        guard !runs.isEmpty, count > 0 else { return found }
+        let prefixes = (0..<count).map { TenantLog.dedupPrefix(id($0)) }
+        var candidates: [(index: Int, sequence: UInt64)] = []
         for run in runs.reversed() {
             try withRun(run, in: txn) { v in
-                // Lower bound of the prefix, then every entry that shares it.
-                let prefix = TenantLog.dedupPrefix(id)
-                let probe = prefix << 24
-                var (lo, hi) = (0, run.count)
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: mid * 8, as: UInt64.self))
-                    if key < probe { lo = mid + 1 } else { hi = mid }
-                }
-                while lo < run.count {
-                    let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 8, as: UInt64.self))
-                    guard key >> 24 == prefix else { break }
-                    candidates.append(run.first + (key & 0xFF_FFFF))
-                    lo += 1
+                for (index, prefix) in prefixes.enumerated() {
+                    // Lower bound of the prefix, then every entry that shares it.
+                    let probe = prefix << 24
+                    var (lo, hi) = (0, run.count)
+                    while lo < hi {
+                        let mid = (lo + hi) / 2
+                        let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: mid * 8, as: UInt64.self))
+                        if key < probe { lo = mid + 1 } else { hi = mid }
+                    }
+                    while lo < run.count {
+                        let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 8, as: UInt64.self))
+                        guard key >> 24 == prefix else { break }
+                        candidates.append((index, run.first + (key & 0xFF_FFFF)))
+                        lo += 1
+                    }
                 }
             }
         }
-        for seq in candidates where try event(at: seq, in: txn)?.id == id { return seq }
-        return nil
+        for c in candidates where found[c.index] == nil {
+            if try event(at: c.sequence, in: txn)?.id == id(c.index) { found[c.index] = c.sequence }
+        }
+        return found
     }
 
     /// The event with `sequence`, read inside `txn`.
