@@ -32,7 +32,7 @@ func ingestWithProgress(_ store: LogStore, file: String, batch: Int) throws -> N
     bar.finish()
     say(
         "ingested \(fmt(report.appended)) events (\(fmt(report.duplicates)) duplicates, \(fmt(report.rejected)) rejected"
-            + (report.refused > 0 ? ", \(fmt(report.refused)) refused: user deactivated" : "") + ") "
+            + (report.refused > 0 ? ", \(fmt(report.refused)) refused by the log's rules" : "") + ") "
             + "from \(fmt(report.bytes)) bytes in \(String(format: "%.2f", report.seconds)) s: "
             + "\(fmt(Int(report.eventsPerSecond))) events/s")
     for r in report.rejections {

@@ -139,7 +139,7 @@ struct IngestRoute {
                     writeStored(&w, status: "duplicate", seq: seq)
                 case .refused(let reason):
                     rejected += 1
-                    writeRejection(&w, code: reason.rawValue, field: "user", detail: "the user is deactivated")
+                    writeRejection(&w, code: reason.code.rawValue, field: reason.field, detail: reason.detail)
                 }
             case .invalid(let error):
                 rejected += 1

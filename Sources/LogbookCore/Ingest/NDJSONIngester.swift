@@ -24,7 +24,7 @@ public struct NDJSONIngester: Sendable {
         public var appended = 0
         public var duplicates = 0
         public var rejected = 0
-        /// Valid events the log refused (their user was deactivated).
+        /// Valid events the log refused (a deactivated user, a correction breaking its rules).
         public var refused = 0
         /// The first rejected lines (1-based line number) and why.
         public var rejections: [(line: Int, error: ValidationError)] = []

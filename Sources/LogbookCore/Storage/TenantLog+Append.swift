@@ -20,41 +20,51 @@ extension TenantLog {
                 if newHead.lastSequence >= nextTrainingAt {
                     try trainDictionary(&txn, head: &newHead)
                 }
-                var inBatch = IDTable(capacity: events.count)
                 let stored = try lookupDuplicates(events.count, id: { events[$0].id }, runs: newRuns, in: txn)
                 let now = max(options.clock(), newHead.lastRecorded)
-                // The new events keep the caller's array; only when some are duplicates is the
-                // rest gathered into a new one. Sequences and recorded-at are passed alongside.
-                var freshIndices: [Int]?
-                var freshCount = 0
+                // The new events keep the caller's array unless some are not stored; sequences
+                // and recorded-at are passed alongside.
+                var batch = BatchView(
+                    first: newHead.lastSequence + 1, fresh: [], ids: IDTable(capacity: events.count))
+                batch.fresh.reserveCapacity(events.count)
+                var overlay = CorrectionOverlay()
                 for i in events.indices {
                     let id = events[i].id
-                    let duplicate = inBatch[id] ?? stored[i]
-                    if let duplicate {
+                    if let duplicate = batch.ids[id] ?? stored[i] {
                         outcomes.append(.duplicate(sequence: duplicate))
-                        if freshIndices == nil { freshIndices = Array(0..<i) }
-                    } else if let user = events[i].subject, !newDeactivated.isEmpty, newDeactivated.contains(user),
+                        continue
+                    }
+                    if let user = events[i].subject, !newDeactivated.isEmpty, newDeactivated.contains(user),
                         !TenantLog.concernsDeactivatedUsers(events[i].type)
                     {
                         outcomes.append(.refused(.userDeactivated))
-                        if freshIndices == nil { freshIndices = Array(0..<i) }
-                    } else {
-                        // Deactivation takes effect from the next event on, also within this batch.
-                        if let user = events[i].subject {
-                            if events[i].type == .userDeactivated {
-                                newDeactivated.insert(user)
-                            } else if events[i].type == .userReactivated {
-                                newDeactivated.remove(user)
-                            }
-                        }
-                        let sequence = newHead.lastSequence + UInt64(freshCount) + 1
-                        freshCount += 1
-                        inBatch.set(id, sequence)
-                        outcomes.append(.appended(sequence: sequence))
-                        freshIndices?.append(i)
+                        continue
                     }
+                    let sequence = batch.first + UInt64(batch.fresh.count)
+                    let type = events[i].type
+                    if type == .eventCorrected || type == .eventRetracted {
+                        switch try checkCorrection(events, i, batch: batch, overlay: overlay, in: txn) {
+                        case .failure(let refusal):
+                            outcomes.append(.refused(refusal))
+                            continue
+                        case .success(let root):
+                            overlay.entries[sequence] = (.link, root)
+                            if type == .eventRetracted { overlay.entries[root] = (.retracted, root) }
+                        }
+                    }
+                    // Deactivation takes effect from the next event on, also within this batch.
+                    if let user = events[i].subject {
+                        if type == .userDeactivated {
+                            newDeactivated.insert(user)
+                        } else if type == .userReactivated {
+                            newDeactivated.remove(user)
+                        }
+                    }
+                    batch.ids.set(id, sequence)
+                    batch.fresh.append(i)
+                    outcomes.append(.appended(sequence: sequence))
                 }
-                let fresh = freshIndices.map { $0.map { events[$0] } } ?? events
+                let fresh = batch.fresh.count == events.count ? events : batch.fresh.map { events[$0] }
                 let first = newHead.lastSequence + 1
                 var start = 0
                 while start < fresh.count {
@@ -65,6 +75,7 @@ extension TenantLog {
                     start = end
                 }
                 try recordIDs(fresh, firstSequence: first, runs: &newRuns, in: txn)
+                try writeCorrections(overlay, in: txn)
                 if newDeactivated != deactivated {
                     try recordDeactivations(from: deactivated, to: newDeactivated, in: txn)
                 }

@@ -22,6 +22,8 @@ final class TenantLog: @unchecked Sendable {
     let tokens: Database
     /// Deactivated users: user id → the sequence of their `user.deactivated`.
     let people: Database
+    /// Correction chains and retracted events (TenantLog+Corrections.swift).
+    let corrections: Database
     let options: LogStore.Options
 
     // Writer state.
@@ -87,6 +89,7 @@ final class TenantLog: @unchecked Sendable {
             var envOptions = Environment.Options()
             envOptions.mapSize = options.mapSize
             envOptions.noSync = options.unsafeNoSync
+            envOptions.maxDatabases = 32  // the log's own, plus two generations of projections
             let env = try Environment(path: path, options: envOptions)
             let log = try TenantLog(tenant: tenant, env: env, options: options)
             if create { syncDirectory(path) }  // data.mdb and lock.mdb may be new entries
@@ -108,12 +111,13 @@ final class TenantLog: @unchecked Sendable {
         let stamp = Array(tenant.rawValue.utf8)
         try env.setSyncOnCommit(false)
         defer { if !options.unsafeNoSync { try? env.setSyncOnCommit(true) } }
-        (log, meta, dedup, tokens, people) = try env.write { (txn: inout WriteTransaction) throws in
+        (log, meta, dedup, tokens, people, corrections) = try env.write { (txn: inout WriteTransaction) throws in
             let log = try txn.openDatabase("log", flags: [.create])
             let meta = try txn.openDatabase("meta", flags: [.create])
             let dedup = try txn.openDatabase("ids", flags: [.create])
             let tokens = try txn.openDatabase("tokens", flags: [.create])
             let people = try txn.openDatabase("deactivated", flags: [.create])
+            let corrections = try txn.openDatabase("corrections", flags: [.create])
             let existing = try stamp.withUnsafeBytes { _ in
                 try TenantLog.tenantKey.withUnsafeBytes { k in try txn.get(meta, key: k) { $0.map { Array($0) } } }
             }
@@ -126,7 +130,7 @@ final class TenantLog: @unchecked Sendable {
                     try stamp.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
                 }
             }
-            return (log, meta, dedup, tokens, people)
+            return (log, meta, dedup, tokens, people, corrections)
         }
         let genesis = ChainHash.genesis(tenant)
         let metaDB = meta

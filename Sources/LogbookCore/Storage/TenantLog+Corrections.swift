@@ -1,0 +1,113 @@
+import LogbookLMDB
+
+/// The rules a correction (`event.corrected`) or retraction (`event.retracted`) must meet when
+/// it is appended, and the index that enforces them (db `corrections`, specs/storage.md).
+///
+/// Every correction and retraction belongs to a *chain* whose root is the original event:
+/// naming a correction (or a retraction) as the target means its root, so corrections never
+/// stack on each other and projections apply them to the one original. The index keeps
+/// key = sequence (u64 big-endian) → value = kind byte + root sequence (u64 big-endian):
+/// `link` for each stored correction/retraction, `retracted` for each retracted original.
+extension TenantLog {
+    enum CorrectionKind: UInt8 {
+        case link = 1
+        case retracted = 2
+    }
+
+    /// Correction state written by the batch being committed, seen by its later events.
+    struct CorrectionOverlay {
+        var entries: [UInt64: (kind: CorrectionKind, root: UInt64)] = [:]
+    }
+
+    /// Where a batch's new events are, so a correction may target an event of its own batch.
+    struct BatchView {
+        /// Sequence of the first new event of the batch.
+        var first: UInt64
+        /// Indexes (into the batch's events) of the new events so far, in sequence order.
+        var fresh: [Int]
+        var ids: IDTable
+    }
+
+    /// The root sequence a correction or retraction applies to, or why it is refused.
+    func checkCorrection(
+        _ events: [Event], _ i: Int, batch: BatchView, overlay: CorrectionOverlay, in txn: borrowing WriteTransaction
+    ) throws -> Result<UInt64, AppendOutcome.Refusal> {
+        let e = events[i]
+        // The validator guarantees a target of one of these two forms.
+        var target: UInt64?
+        switch e[.target] {
+        case .uuid(let id):
+            target = batch.ids[id]
+            if target == nil {
+                target = try lookupDuplicates(1, id: { _ in id }, runs: dedupRuns, in: txn)[0]
+            }
+        case .int(let n) where n >= 1 && UInt64(n) < batch.first + UInt64(batch.fresh.count):
+            target = UInt64(n)
+        default:
+            target = nil
+        }
+        guard let target else {
+            return .failure(.init(.correctionTargetNotFound, field: "data.target", "no event of this tenant has it"))
+        }
+        let root =
+            try correctionEntry(target, overlay: overlay, in: txn).map { $0.kind == .link ? $0.root : target }
+            ?? target
+        if try correctionEntry(root, overlay: overlay, in: txn)?.kind == .retracted {
+            return .failure(.init(.correctionTargetRetracted, field: "data.target", "the event was retracted"))
+        }
+        let original: Event?
+        if root >= batch.first {
+            original = events[batch.fresh[Int(root - batch.first)]]
+        } else {
+            original = try event(at: root, in: txn)
+        }
+        guard let original else {
+            return .failure(.init(.correctionTargetNotFound, field: "data.target", "no event of this tenant has it"))
+        }
+        guard original.subject != nil, original.subject == e.subject else {
+            return .failure(
+                .init(.correctionSubjectMismatch, field: "data.target", "the event concerns another user"))
+        }
+        if e.type == .eventCorrected, case .fields(let set)? = e[.set] {
+            let allowed = Catalogue.spec(original.type).fields
+            for f in set where !allowed.contains(where: { $0.key == f.key }) {
+                return .failure(
+                    .init(
+                        .correctionFieldNotInType, field: "data.set.\(f.key.name)",
+                        "\(original.type.name) has no such field"))
+            }
+        }
+        return .success(root)
+    }
+
+    private func correctionEntry(
+        _ sequence: UInt64, overlay: CorrectionOverlay, in txn: borrowing WriteTransaction
+    ) throws -> (kind: CorrectionKind, root: UInt64)? {
+        if let e = overlay.entries[sequence] { return e }
+        return try TenantLog.readCorrection(sequence, db: corrections, in: txn)
+    }
+
+    static func readCorrection<T: Transaction & ~Copyable>(
+        _ sequence: UInt64, db: Database, in txn: borrowing T
+    ) throws -> (kind: CorrectionKind, root: UInt64)? {
+        try withUnsafeBytes(of: sequence.bigEndian) { k in
+            try txn.get(db, key: k) { v -> (kind: CorrectionKind, root: UInt64)? in
+                guard let v else { return nil }
+                guard v.count == 9, let kind = CorrectionKind(rawValue: v[0]) else {
+                    throw LogError(.corrupt, "the corrections index holds a malformed entry")
+                }
+                return (kind, UInt64(bigEndian: v.loadUnaligned(fromByteOffset: 1, as: UInt64.self)))
+            }
+        }
+    }
+
+    func writeCorrections(_ overlay: CorrectionOverlay, in txn: borrowing WriteTransaction) throws {
+        for (sequence, entry) in overlay.entries {
+            var value = [entry.kind.rawValue]
+            withUnsafeBytes(of: entry.root.bigEndian) { value.append(contentsOf: $0) }
+            try withUnsafeBytes(of: sequence.bigEndian) { k in
+                try value.withUnsafeBytes { v in try txn.put(corrections, key: k, value: v) }
+            }
+        }
+    }
+}
