@@ -9,7 +9,8 @@ struct Logbook: AsyncParsableCommand {
         commandName: "logbook",
         abstract: "An event-sourced, hash-chained, per-tenant event log.",
         subcommands: [
-            Ingest.self, Replay.self, Stats.self, Verify.self, Demo.self, Serve.self, Tenants.self, Tokens.self,
+            Ingest.self, Replay.self, Stats.self, Verify.self, Projections.self, Query.self, Export.self, Demo.self,
+            Serve.self, Tenants.self, Tokens.self,
             CrashChild.self,
         ]
     )

@@ -65,6 +65,14 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
         withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { out.append(contentsOf: $0) }
     }
 
+    /// The 16 big-endian bytes.
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        append(to: &out)
+        return out
+    }
+
     /// Byte `i` (0...15) of the big-endian form.
     @inlinable
     public func byte(_ i: Int) -> UInt8 {

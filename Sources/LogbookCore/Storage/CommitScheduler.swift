@@ -14,12 +14,12 @@ final class CommitScheduler: @unchecked Sendable {
     private var running = 0
     private let work: @Sendable (TenantLog) -> Void
 
-    init(threads: Int, work: @escaping @Sendable (TenantLog) -> Void) {
+    init(threads: Int, name: String = "logbook-commit", work: @escaping @Sendable (TenantLog) -> Void) {
         self.work = work
         running = threads
         for i in 0..<threads {
             let thread = Thread { [self] in loop() }
-            thread.name = "logbook-commit-\(i)"
+            thread.name = "\(name)-\(i)"
             thread.start()
         }
     }

@@ -18,6 +18,9 @@ extension LogStore {
         public var maxOpenTenants = 256
         /// Threads that run commits; a commit mostly waits for fsync, so more than cores helps.
         public var commitThreads = 8
+        /// Threads that keep projections up to date after commits (0: projections are brought
+        /// up to date only when queried or rebuilt, e.g. for bulk loads).
+        public var projectionThreads = 1
         /// Virtual size reserved per tenant environment; files grow only as data is written.
         public var mapSize = 1 << 36
         /// zstd level for block bodies.

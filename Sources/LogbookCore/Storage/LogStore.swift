@@ -19,6 +19,7 @@ public final class LogStore: Sendable {
     private let queuedEvents = Atomic<Int>(0)
     private let closed = Atomic<Bool>(false)
     private let scheduler: CommitScheduler
+    private let projectionScheduler: CommitScheduler?
     private let inFlight = Atomic<Int>(0)
 
     struct TenantTable {
@@ -52,6 +53,11 @@ public final class LogStore: Sendable {
         table = Mutex(TenantTable())
         let box = WeakStore()
         scheduler = CommitScheduler(threads: max(1, options.commitThreads)) { log in box.store?.runCommits(log) }
+        projectionScheduler =
+            options.projectionThreads > 0
+            ? CommitScheduler(threads: options.projectionThreads, name: "logbook-project") { log in
+                box.store?.runProjections(log)
+            } : nil
         box.store = self
     }
 
@@ -65,6 +71,43 @@ public final class LogStore: Sendable {
 
     /// Number of tenant environments open right now (bounded by `maxOpenTenants`).
     public var openTenantCount: Int { table.withLock { $0.open.count } }
+
+    /// Queues `log` for its projections to catch up, unless it is queued already.
+    private func scheduleProjections(_ log: TenantLog) {
+        guard let projectionScheduler else { return }
+        let schedule = log.projectionQueue.withLock { q -> Bool in
+            q.pending = true
+            if q.scheduled { return false }
+            q.scheduled = true
+            return true
+        }
+        guard schedule else { return }
+        // Pinned until the turn ends, so that LRU eviction cannot reopen the environment while
+        // the projection thread still uses this handle. The commit holds it open, so this is
+        // the same instance.
+        _ = try? acquire(log.tenant, create: false)
+        projectionScheduler.schedule(log)
+    }
+
+    /// One turn of a tenant on a projection thread: catch up until no commit came meanwhile.
+    fileprivate func runProjections(_ log: TenantLog) {
+        repeat {
+            log.projectionQueue.withLock { $0.pending = false }
+            do {
+                try log.catchUpProjections()
+            } catch {
+                // The projections stay behind and are caught up by the next commit or query.
+                logger.error("projection failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
+                log.projectionQueue.withLock { $0 = .init() }
+                break
+            }
+        } while log.projectionQueue.withLock({ q in
+            if q.pending { return true }
+            q.scheduled = false
+            return false
+        })
+        release(log.tenant)
+    }
 
     /// Runs `body` with the tenant's log open, keeping it out of LRU eviction meanwhile.
     func withTenant<R>(_ tenant: TenantID, create: Bool, _ body: (TenantLog) throws -> R) throws -> R {
@@ -193,7 +236,10 @@ public final class LogStore: Sendable {
             logger.error("commit failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
             result = .failure(error)
         }
-        if case .success = result { log.publish(log.head.lastSequence) }
+        if case .success = result {
+            log.publish(log.head.lastSequence)
+            scheduleProjections(log)
+        }
         var offset = 0
         for p in batch {
             let n = p.events.count
@@ -283,7 +329,7 @@ public final class LogStore: Sendable {
         try wrap { try withTenant(tenant, create: false) { try $0.verify(progress: progress) } }
     }
 
-    private func wrap<R>(_ body: () throws -> R) throws(LogError) -> R {
+    func wrap<R>(_ body: () throws -> R) throws(LogError) -> R {
         do { return try body() } catch let e as LogError { throw e } catch {
             throw LogError(.io, "storage operation failed", cause: error)
         }
@@ -297,6 +343,7 @@ public final class LogStore: Sendable {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         while inFlight.load(ordering: .acquiring) > 0 { usleep(200) }
         scheduler.stop()
+        projectionScheduler?.stop()
         table.withLock { $0.open.removeAll() }
     }
 }

@@ -24,6 +24,19 @@ final class TenantLog: @unchecked Sendable {
     let people: Database
     /// Correction chains and retracted events (TenantLog+Corrections.swift).
     let corrections: Database
+    /// The two generations of projection tables (ProjectionTables.swift).
+    let projectionTables: (ProjectionTables, ProjectionTables)
+    /// Serialises catch-up and rebuild of this tenant's projections within the process.
+    let projectionLock = NSLock()
+    /// The live projections' checkpoint as last seen by this process.
+    let projected = Atomic<UInt64>(0)
+    /// Whether a projection thread has this tenant queued, and whether commits came since.
+    let projectionQueue = Mutex(ProjectionQueueState())
+
+    struct ProjectionQueueState {
+        var scheduled = false
+        var pending = false
+    }
     let options: LogStore.Options
 
     // Writer state.
@@ -111,7 +124,8 @@ final class TenantLog: @unchecked Sendable {
         let stamp = Array(tenant.rawValue.utf8)
         try env.setSyncOnCommit(false)
         defer { if !options.unsafeNoSync { try? env.setSyncOnCommit(true) } }
-        (log, meta, dedup, tokens, people, corrections) = try env.write { (txn: inout WriteTransaction) throws in
+        (log, meta, dedup, tokens, people, corrections, projectionTables) = try env.write {
+            (txn: inout WriteTransaction) throws in
             let log = try txn.openDatabase("log", flags: [.create])
             let meta = try txn.openDatabase("meta", flags: [.create])
             let dedup = try txn.openDatabase("ids", flags: [.create])
@@ -130,7 +144,10 @@ final class TenantLog: @unchecked Sendable {
                     try stamp.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
                 }
             }
-            return (log, meta, dedup, tokens, people, corrections)
+            let projections = (
+                try ProjectionTables.open(generation: 1, in: txn), try ProjectionTables.open(generation: 2, in: txn)
+            )
+            return (log, meta, dedup, tokens, people, corrections, projections)
         }
         let genesis = ChainHash.genesis(tenant)
         let metaDB = meta

@@ -1,0 +1,150 @@
+/// One user's figures for one calendar day in the tenant's time zone (the `daily` database).
+///
+/// Every figure is a sum, a minimum, a maximum or a sorted list of integers (microseconds), so
+/// adding entries one by one in any order gives the same value as folding them all at once —
+/// the projector adds new events incrementally and recomputes a day from the timeline only when
+/// a correction or retraction touches it; both give the same bytes.
+public struct DailyAggregate: Sendable, Equatable {
+    /// Sum of activity sample durations inside the day.
+    public var activeMicros: Int64 = 0
+    public var afkMicros: Int64 = 0
+    public var apps: [String: Int64] = [:]
+    public var categories: [String: Int64] = [:]
+    /// Start of the first and end of the last activity sample inside the day.
+    public var firstActivity: Int64 = .max
+    public var lastActivity: Int64 = .min
+    public var clockIns: [Int64] = []
+    public var clockOuts: [Int64] = []
+    /// Time entries: microseconds between `start` and `end`, per project.
+    public var projects: [String: Int64] = [:]
+    /// Effective events counted into this day.
+    public var events: Int64 = 0
+
+    public init() {}
+
+    /// Adds `entry`'s part of local day `day` (UTC bounds `bounds`).
+    mutating func add(_ entry: TimelineEntry, bounds: Range<Int64>) {
+        let e = entry.event
+        let start = e.occurredAt.microseconds
+        let duration = max(0, e.duration ?? 0)
+        let (lo, hi) = (max(start, bounds.lowerBound), min(start + duration, bounds.upperBound))
+        let micros = max(0, hi - lo)
+        let pointInside = bounds.contains(start)
+        switch e.type {
+        case .activityWindow:
+            guard pointInside || micros > 0 else { return }
+            activeMicros += micros
+            if case .string(let app)? = e[.app] { apps[app, default: 0] += micros }
+            categories[entry.category ?? TenantSettings.uncategorized, default: 0] += micros
+            firstActivity = min(firstActivity, lo)
+            lastActivity = max(lastActivity, max(lo, hi))
+        case .activityAFK:
+            guard pointInside || micros > 0 else { return }
+            if case .string("afk")? = e[.status] { afkMicros += micros }
+        case .attendanceClockIn:
+            guard pointInside else { return }
+            clockIns.insert(start, at: clockIns.firstIndex { $0 > start } ?? clockIns.count)
+        case .attendanceClockOut:
+            guard pointInside else { return }
+            clockOuts.insert(start, at: clockOuts.firstIndex { $0 > start } ?? clockOuts.count)
+        case .timeEntryRecorded:
+            guard pointInside else { return }
+            if case .string(let project)? = e[.project], case .time(let s)? = e[.start], case .time(let t)? = e[.end] {
+                projects[project, default: 0] += max(0, t.microseconds - s.microseconds)
+            }
+        default:
+            guard pointInside else { return }
+        }
+        events += 1
+    }
+
+    /// Attended time: each clock-in to the next clock-out; a clock-in left open counts until
+    /// the day's last activity, if later.
+    public var attendedMicros: Int64 {
+        var total: Int64 = 0
+        var outs = clockOuts[...]
+        var i = 0
+        while i < clockIns.count {
+            let start = clockIns[i]
+            while let o = outs.first, o < start { outs = outs.dropFirst() }
+            // Later clock-ins before that clock-out belong to the same stretch.
+            var j = i + 1
+            if let end = outs.first {
+                while j < clockIns.count && clockIns[j] <= end { j += 1 }
+                total += end - start
+                outs = outs.dropFirst()
+            } else {
+                if lastActivity > start { total += lastActivity - start }
+                j = clockIns.count
+            }
+            i = j
+        }
+        return total
+    }
+
+    mutating func merge(_ o: DailyAggregate) {
+        activeMicros += o.activeMicros
+        afkMicros += o.afkMicros
+        for (k, v) in o.apps { apps[k, default: 0] += v }
+        for (k, v) in o.categories { categories[k, default: 0] += v }
+        for (k, v) in o.projects { projects[k, default: 0] += v }
+        firstActivity = min(firstActivity, o.firstActivity)
+        lastActivity = max(lastActivity, o.lastActivity)
+        events += o.events
+    }
+
+    var isEmpty: Bool { events == 0 }
+
+    // MARK: Encoding (maps sorted by key, so equal aggregates are equal bytes)
+
+    func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 256)
+        w.u8(1)  // version
+        w.svarint(activeMicros)
+        w.svarint(afkMicros)
+        w.svarint(firstActivity)
+        w.svarint(lastActivity)
+        w.svarint(events)
+        for map in [apps, categories, projects] {
+            w.varint(UInt64(map.count))
+            for (k, v) in map.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                w.string(k)
+                w.svarint(v)
+            }
+        }
+        for list in [clockIns, clockOuts] {
+            w.varint(UInt64(list.count))
+            for t in list { w.svarint(t) }
+        }
+        return w.bytes
+    }
+
+    init(decoding b: UnsafeRawBufferPointer) throws(CodecError) {
+        var r = ByteReader(b)
+        guard try r.u8() == 1 else { throw CodecError(code: .unknownVersion, offset: 0) }
+        activeMicros = try r.svarint()
+        afkMicros = try r.svarint()
+        firstActivity = try r.svarint()
+        lastActivity = try r.svarint()
+        events = try r.svarint()
+        var maps: [[String: Int64]] = []
+        for _ in 0..<3 {
+            let n = try r.count(unit: 2)
+            var m: [String: Int64] = [:]
+            m.reserveCapacity(n)
+            for _ in 0..<n { m[try r.string()] = try r.svarint() }
+            maps.append(m)
+        }
+        (apps, categories, projects) = (maps[0], maps[1], maps[2])
+        var lists: [[Int64]] = []
+        for _ in 0..<2 {
+            let n = try r.count()
+            var l: [Int64] = []
+            l.reserveCapacity(n)
+            for _ in 0..<n { l.append(try r.svarint()) }
+            lists.append(l)
+        }
+        (clockIns, clockOuts) = (lists[0], lists[1])
+        guard r.isAtEnd else { throw r.fail(.trailingBytes) }
+    }
+}

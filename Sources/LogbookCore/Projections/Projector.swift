@@ -1,0 +1,264 @@
+import LogbookLMDB
+
+/// Applies events, in log order, to one generation of a tenant's projections inside one write
+/// transaction: the user timelines, daily aggregates, identity (people, teams), settings and
+/// the audit trail. A pure fold: the state after sequence N depends only on events 1…N, which
+/// is what makes a live projection equal its rebuild (specs/projections.md).
+///
+/// Touched timeline chunks and daily aggregates are kept in memory until `flush`, so a batch
+/// of many events rewrites each chunk once.
+struct Projector {
+    let tables: ProjectionTables
+    private(set) var settings = TenantSettings()
+    private(set) var checkpoint: UInt64
+    private var chunks: [UserDay: TimelineChunk] = [:]
+    private var days: [UserDay: DailyAggregate] = [:]
+    private var people: [UserID: PersonRecord] = [:]
+
+    struct UserDay: Hashable {
+        var user: UserID
+        var day: Int32
+    }
+
+    static let settingsPrefix = Array("settings/".utf8)
+
+    init<T: Transaction & ~Copyable>(tables: ProjectionTables, in txn: borrowing T) throws {
+        self.tables = tables
+        checkpoint = try tables.checkpoint(in: txn)
+        var settings = TenantSettings()
+        try txn.withCursor(tables.state) { cursor in
+            var entry = try Projector.settingsPrefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            while let e = entry, e.key.starts(with: Projector.settingsPrefix) {
+                let key = String(decoding: e.key.dropFirst(Projector.settingsPrefix.count), as: UTF8.self)
+                settings.apply(key: key, json: String(decoding: e.value, as: UTF8.self))
+                entry = try cursor.next()
+            }
+        }
+        self.settings = settings
+    }
+
+    /// Number of chunks and days held in memory, for the caller's flush policy.
+    var pending: Int { chunks.count + days.count }
+
+    // MARK: Applying
+
+    /// Applies `e` (the next event of the log). `log` reads the tenant's log: the same
+    /// transaction as `txn` when projecting in place, a read transaction for as-of queries.
+    mutating func apply<T: Transaction & ~Copyable>(
+        _ e: Event, from tenantLog: TenantLog, log: borrowing T, into txn: borrowing WriteTransaction
+    ) throws {
+        guard e.sequence > checkpoint else { return }
+        checkpoint = e.sequence
+        var audit = AuditRecord.isAudited(e.type) ? AuditRecord(event: e) : nil
+        switch e.type {
+        case .settingsChanged:
+            if case .string(let key)? = e[.key], case .string(let json)? = e[.value] {
+                try put(tables.state, Projector.settingsPrefix + Array(key.utf8), Array(json.utf8), txn)
+                settings.apply(key: key, json: json)
+            }
+        case .userInvited, .userRoleChanged, .userDeactivated, .userReactivated, .teamMemberAdded,
+            .teamMemberRemoved:
+            try applyIdentity(e, txn)
+        case .eventCorrected, .eventRetracted:
+            try applyCorrection(e, audit: &audit, from: tenantLog, log: log, txn)
+        default:
+            break
+        }
+        if let user = e.subject, e.type != .eventCorrected, e.type != .eventRetracted {
+            var entry = TimelineEntry(event: e, category: nil)
+            if e.type == .activityWindow { entry.category = category(of: e) }
+            let key = UserDay(user: user, day: Projector.utcDay(e.occurredAt.microseconds))
+            var chunk = try loadChunk(key, txn)
+            try chunk.insert(entry)
+            chunks[key] = chunk
+            for day in localDays(of: e) {
+                let k = UserDay(user: user, day: day)
+                var aggregate = try loadDay(k, txn)
+                aggregate.add(entry, bounds: settings.timeZone.bounds(of: day))
+                days[k] = aggregate
+            }
+        }
+        if let audit {
+            try put(tables.audit, ProjectionKey.sequence(e.sequence), audit.encode(), txn)
+            for k in AuditRecord.indexKeys(e) { try put(tables.auditIndex, k, [], txn) }
+        }
+    }
+
+    private mutating func category(of e: Event) -> String {
+        guard case .string(let app)? = e[.app] else { return TenantSettings.uncategorized }
+        let title: String
+        if case .string(let t)? = e[.title] { title = t } else { title = "" }
+        return settings.category(app: app, title: title)
+    }
+
+    /// The local days an event counts into: the day of its start and, for a duration that
+    /// crosses midnight, the following ones.
+    private mutating func localDays(of e: Event) -> ClosedRange<Int32> {
+        let start = e.occurredAt.microseconds
+        let first = settings.timeZone.day(of: start)
+        let end = start + max(0, (e.duration ?? 0) - 1)
+        return first...max(first, settings.timeZone.day(of: end))
+    }
+
+    static func utcDay(_ t: Int64) -> Int32 {
+        Int32(t >= 0 ? t / DayCalendar.dayMicros : (t - DayCalendar.dayMicros + 1) / DayCalendar.dayMicros)
+    }
+
+    // MARK: Corrections
+
+    private mutating func applyCorrection<T: Transaction & ~Copyable>(
+        _ e: Event, audit: inout AuditRecord?, from tenantLog: TenantLog, log: borrowing T,
+        _ txn: borrowing WriteTransaction
+    ) throws {
+        // The commit recorded which original the chain applies to (TenantLog+Corrections).
+        guard let link = try TenantLog.readCorrection(e.sequence, db: tenantLog.corrections, in: log),
+            link.kind == .link, let original = try tenantLog.event(at: link.root, in: log),
+            let user = original.subject
+        else { return }
+        audit?.target = link.root
+        audit?.targetID = original.id
+        let key = UserDay(user: user, day: Projector.utcDay(original.occurredAt.microseconds))
+        var chunk = try loadChunk(key, txn)
+        guard var entry = try chunk.entry(link.root) else { return }  // retracted before
+        audit?.before = entry.event.data
+        if e.type == .eventCorrected, case .fields(let set)? = e[.set] {
+            entry.event.data = Projector.applying(set, to: entry.event.data, type: entry.event.type)
+            entry.corrections.append(e.id)
+            if entry.event.type == .activityWindow { entry.category = category(of: entry.event) }
+            audit?.after = entry.event.data
+            try chunk.replace(link.root, with: entry)
+        } else {
+            try chunk.replace(link.root, with: nil)
+        }
+        chunks[key] = chunk
+        // Sums cannot take a value back out exactly once minima and maxima are involved, so the
+        // days the original counted into are recomputed from the corrected timeline.
+        for day in localDays(of: original) { try recompute(UserDay(user: user, day: day), txn) }
+    }
+
+    /// `fields` with the replacement `set` applied, in the type's catalogue order.
+    static func applying(_ set: [Field], to fields: [Field], type: EventType) -> [Field] {
+        var out = fields
+        for f in set {
+            if let i = out.firstIndex(where: { $0.key == f.key }) {
+                out[i].value = f.value
+            } else {
+                out.append(f)
+            }
+        }
+        let order = Catalogue.spec(type).fields.map(\.key)
+        return out.sorted { (order.firstIndex(of: $0.key) ?? 99) < (order.firstIndex(of: $1.key) ?? 99) }
+    }
+
+    private mutating func recompute(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
+        let bounds = settings.timeZone.bounds(of: key.day)
+        var aggregate = DailyAggregate()
+        // Entries start at most a day before they end: the chunk of the day before counts too.
+        let first = Projector.utcDay(bounds.lowerBound) - 1
+        let last = Projector.utcDay(bounds.upperBound - 1)
+        for d in first...last {
+            for entry in try loadChunk(UserDay(user: key.user, day: d), txn).entries() {
+                aggregate.add(entry, bounds: bounds)
+            }
+        }
+        days[key] = aggregate
+    }
+
+    // MARK: Identity
+
+    private mutating func applyIdentity(_ e: Event, _ txn: borrowing WriteTransaction) throws {
+        guard let user = e.subject else { return }
+        var person = try loadPerson(user, txn)
+        let oldManager = person.manager
+        switch e.type {
+        case .userInvited, .userRoleChanged:
+            if case .string(let role)? = e[.role] { person.role = role }
+            switch e[.manager] {
+            case .uuid(let m)?: person.manager = m
+            case .null?: person.manager = nil
+            default: break
+            }
+            if e.type == .userInvited { person.active = true }
+        case .userDeactivated: person.active = false
+        case .userReactivated: person.active = true
+        case .teamMemberAdded, .teamMemberRemoved:
+            if case .uuid(let m)? = e[.manager] {
+                try setMembership(manager: m, member: user, bit: 2, on: e.type == .teamMemberAdded, txn)
+            }
+        default: break
+        }
+        if oldManager != person.manager {
+            if let m = oldManager { try setMembership(manager: m, member: user, bit: 1, on: false, txn) }
+            if let m = person.manager { try setMembership(manager: m, member: user, bit: 1, on: true, txn) }
+        }
+        people[user] = person
+        try put(tables.people, user.bytes, person.encode(), txn)
+    }
+
+    private func setMembership(
+        manager: UserID, member: UserID, bit: UInt8, on: Bool, _ txn: borrowing WriteTransaction
+    ) throws {
+        let key = manager.bytes + member.bytes
+        let old: UInt8 = try key.withUnsafeBytes { k in try txn.get(tables.teams, key: k) { $0?.first ?? 0 } }
+        let new = on ? old | bit : old & ~bit
+        if new == old { return }
+        if new == 0 {
+            _ = try key.withUnsafeBytes { k in try txn.delete(tables.teams, key: k) }
+        } else {
+            try put(tables.teams, key, [new], txn)
+        }
+    }
+
+    private mutating func loadPerson(_ user: UserID, _ txn: borrowing WriteTransaction) throws -> PersonRecord {
+        if let p = people[user] { return p }
+        return try user.bytes.withUnsafeBytes { k in
+            try txn.get(tables.people, key: k) { v in try v.map(PersonRecord.init(decoding:)) ?? PersonRecord() }
+        }
+    }
+
+    // MARK: State
+
+    private mutating func loadChunk(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> TimelineChunk {
+        if let c = chunks[key] { return c }
+        let c = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
+            try txn.get(tables.timeline, key: k) { v in v.map(TimelineChunk.init) ?? TimelineChunk() }
+        }
+        chunks[key] = c
+        return c
+    }
+
+    private mutating func loadDay(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> DailyAggregate {
+        if let d = days[key] { return d }
+        return try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
+            try txn.get(tables.daily, key: k) { v in try v.map(DailyAggregate.init(decoding:)) ?? DailyAggregate() }
+        }
+    }
+
+    private func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], _ txn: borrowing WriteTransaction) throws {
+        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try txn.put(db, key: k, value: v) } }
+    }
+
+    /// Writes what is held in memory and the checkpoint.
+    mutating func flush(_ txn: borrowing WriteTransaction) throws {
+        for (key, chunk) in chunks {
+            let k = ProjectionKey.userDay(key.user, key.day)
+            if chunk.bytes.isEmpty {
+                _ = try k.withUnsafeBytes { try txn.delete(tables.timeline, key: $0) }
+            } else {
+                try put(tables.timeline, k, chunk.bytes, txn)
+            }
+        }
+        for (key, aggregate) in days {
+            let k = ProjectionKey.userDay(key.user, key.day)
+            if aggregate.isEmpty {
+                _ = try k.withUnsafeBytes { try txn.delete(tables.daily, key: $0) }
+            } else {
+                try put(tables.daily, k, aggregate.encode(), txn)
+            }
+        }
+        chunks = [:]
+        days = [:]
+        people = [:]
+        try tables.setCheckpoint(checkpoint, in: txn)
+    }
+}

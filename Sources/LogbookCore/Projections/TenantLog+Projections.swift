@@ -1,0 +1,163 @@
+import Foundation
+import LogbookLMDB
+import LogbookZstd
+
+/// Keeping a tenant's projections up to date, rebuilding them, and computing them as of an
+/// earlier point (specs/projections.md).
+extension TenantLog {
+    /// Events applied per write transaction: bounds the memory of one batch and how long the
+    /// projector holds the tenant's write lock (appends wait meanwhile).
+    static let projectionBatchEvents: UInt64 = 20_000
+
+    /// The live generation's tables, as recorded in `meta` in `txn`'s snapshot.
+    func liveTables<T: Transaction & ~Copyable>(in txn: borrowing T) throws -> ProjectionTables {
+        let g = try ProjectionTables.generationKey.withUnsafeBytes { k in
+            try txn.get(meta, key: k) { $0?.first ?? 1 }
+        }
+        return g == 2 ? projectionTables.1 : projectionTables.0
+    }
+
+    /// The log's last sequence in `txn`'s snapshot (also right when another process appended).
+    func storedHead<T: Transaction & ~Copyable>(in txn: borrowing T) throws -> UInt64 {
+        try TenantLog.headKey.withUnsafeBytes { k in
+            try txn.get(meta, key: k) { v in try v.map { try ChainHead(decoding: $0).lastSequence } ?? 0 }
+        }
+    }
+
+    /// Live checkpoint and log head, from one read snapshot.
+    func projectionPosition() throws -> (checkpoint: UInt64, head: UInt64) {
+        try env.read { txn in
+            (try liveTables(in: txn).checkpoint(in: txn), try storedHead(in: txn))
+        }
+    }
+
+    /// Applies every event after the live checkpoint, in durable write transactions of at most
+    /// `projectionBatchEvents` events, and returns the new checkpoint.
+    @discardableResult
+    func catchUpProjections() throws -> UInt64 {
+        projectionLock.lock()
+        defer { projectionLock.unlock() }
+        var position = try projectionPosition()
+        while position.checkpoint < position.head {
+            position = try env.write { (txn: inout WriteTransaction) throws in
+                var projector = try Projector(tables: try liveTables(in: txn), in: txn)
+                let head = try storedHead(in: txn)
+                try applyLog(
+                    to: &projector, upTo: min(head, projector.checkpoint + TenantLog.projectionBatchEvents), txn)
+                try projector.flush(txn)
+                return (projector.checkpoint, head)
+            }
+            projected.store(position.checkpoint, ordering: .releasing)
+        }
+        projected.store(position.checkpoint, ordering: .releasing)
+        return position.checkpoint
+    }
+
+    /// Rebuilds every projection from sequence 1 into the other generation and switches to it
+    /// atomically; `progress` gets (applied, head) after each batch.
+    func rebuildProjections(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
+        projectionLock.lock()
+        defer { projectionLock.unlock() }
+        let target = try env.write { (txn: inout WriteTransaction) throws in
+            let live = try liveTables(in: txn)
+            let target = live.generation == 1 ? projectionTables.1 : projectionTables.0
+            try target.clear(in: txn)
+            return target
+        }
+        while true {
+            let (applied, head, done) = try env.write { (txn: inout WriteTransaction) throws in
+                var projector = try Projector(tables: target, in: txn)
+                let head = try storedHead(in: txn)
+                let upTo = min(head, projector.checkpoint + TenantLog.projectionBatchEvents)
+                try applyLog(to: &projector, upTo: upTo, txn)
+                try projector.flush(txn)
+                guard upTo == head else { return (projector.checkpoint, head, false) }
+                // Caught up inside this transaction: no append can slip in before the switch.
+                let old = try liveTables(in: txn)
+                try ProjectionTables.generationKey.withUnsafeBytes { k in
+                    try withUnsafeBytes(of: target.generation) { v in try txn.put(meta, key: k, value: v) }
+                }
+                if old.generation != target.generation { try old.clear(in: txn) }
+                return (projector.checkpoint, head, true)
+            }
+            progress(applied, head)
+            if done {
+                projected.store(applied, ordering: .releasing)
+                return applied
+            }
+        }
+    }
+
+    /// Applies the log's events after `projector`'s checkpoint up to `last`, reading the log in `log`.
+    func applyLog<T: Transaction & ~Copyable>(
+        to projector: inout Projector, upTo last: UInt64, _ log: borrowing T, into txn: borrowing WriteTransaction,
+        stop: (Event) -> Bool = { _ in false }
+    ) throws -> Bool {
+        var next = projector.checkpoint + 1
+        guard next <= last else { return false }
+        var decompressor = ZstdDecompressor()
+        var raw: [UInt8] = []
+        var events: [Event] = []
+        return try log.withCursor(self.log) { cursor in
+            var entry = try TenantLog.blockKey(next).withUnsafeBytes { kb -> Cursor.Entry? in
+                let at = try cursor.seek(atLeast: kb)
+                if let at, at.key.elementsEqual(kb) { return at }
+                // The block holding `next` may start before it.
+                let previous = try at == nil ? cursor.last() : cursor.previous()
+                guard let before = previous else { return try cursor.first() }
+                if try BlockHeader(decoding: before.value).lastSequence >= next { return before }
+                return try cursor.next()
+            }
+            while let e = entry, next <= last {
+                try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
+                for event in events where event.sequence >= next && event.sequence <= last {
+                    if stop(event) { return true }
+                    try projector.apply(event, from: self, log: log, into: txn)
+                    next = event.sequence + 1
+                }
+                entry = try cursor.next()
+            }
+            return false
+        }
+    }
+
+    /// Same, with the log read in the projection's own transaction.
+    func applyLog(to projector: inout Projector, upTo last: UInt64, _ txn: borrowing WriteTransaction) throws {
+        _ = try applyLog(to: &projector, upTo: last, txn, into: txn)
+    }
+
+    /// Computes every projection as of sequence `sequence`, or of the last event recorded at or
+    /// before `time`, into a fresh scratch environment in `directory` — the live state is not
+    /// touched. Returns the scratch environment and its tables.
+    func projectAsOf(
+        sequence: UInt64?, time: Timestamp?, directory: String
+    ) throws -> (env: Environment, tables: ProjectionTables, checkpoint: UInt64) {
+        var options = Environment.Options()
+        options.noSync = true  // scratch: thrown away after the query
+        options.mapSize = self.options.mapSize
+        options.maxDatabases = 16
+        let scratch = try Environment(path: directory, options: options)
+        let tables = try scratch.write { (txn: inout WriteTransaction) throws in
+            try ProjectionTables.open(generation: 1, in: txn)
+        }
+        let head = try env.read { try storedHead(in: $0) }
+        let last = min(sequence ?? head, head)
+        var checkpoint: UInt64 = 0
+        var done = false
+        while !done && checkpoint < last {
+            try env.read { logTxn in
+                try scratch.write { (txn: inout WriteTransaction) throws in
+                    var projector = try Projector(tables: tables, in: txn)
+                    let upTo = min(last, projector.checkpoint + TenantLog.projectionBatchEvents)
+                    let stopped = try applyLog(to: &projector, upTo: upTo, logTxn, into: txn) { event in
+                        time.map { event.recordedAt > $0 } ?? false
+                    }
+                    try projector.flush(txn)
+                    checkpoint = projector.checkpoint
+                    done = stopped || upTo == last
+                }
+            }
+        }
+        return (scratch, tables, checkpoint)
+    }
+}

@@ -1,0 +1,133 @@
+/// One user's effective events of one UTC day, in the `timeline` database: records sorted by
+/// (occurred-at, sequence), each
+///
+///     occurred-at i64 | sequence u64 | length u32 (little-endian) | entry (`TimelineEntry`)
+///
+/// The fixed prefix lets the projector append, insert, find and replace records without
+/// decoding the others; most samples arrive in time order and are appended.
+struct TimelineChunk {
+    var bytes: [UInt8] = []
+
+    static let prefix = 20
+
+    init() {}
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = Array(bytes) }
+
+    /// Offsets of the records, each with its sort key.
+    func records() throws -> [(offset: Int, occurred: Int64, sequence: UInt64, length: Int)] {
+        var out: [(offset: Int, occurred: Int64, sequence: UInt64, length: Int)] = []
+        try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
+            var at = 0
+            while at < b.count {
+                guard b.count - at >= TimelineChunk.prefix else { throw CodecError(code: .truncated, offset: at) }
+                let occurred = Int64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int64.self))
+                let sequence = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self))
+                let length = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self)))
+                guard b.count - at - TimelineChunk.prefix >= length else {
+                    throw CodecError(code: .truncated, offset: at)
+                }
+                out.append((at, occurred, sequence, length))
+                at += TimelineChunk.prefix + length
+            }
+        }
+        return out
+    }
+
+    private static func record(_ entry: TimelineEntry) -> [UInt8] {
+        var w = ByteWriter(capacity: 160)
+        w.bytes.append(contentsOf: repeatElement(0, count: prefix))
+        entry.encode(into: &w)
+        var r = w.bytes
+        let length = UInt32(r.count - prefix)
+        r.withUnsafeMutableBytes { b in
+            b.storeBytes(of: entry.event.occurredAt.microseconds.littleEndian, toByteOffset: 0, as: Int64.self)
+            b.storeBytes(of: entry.event.sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
+            b.storeBytes(of: length.littleEndian, toByteOffset: 16, as: UInt32.self)
+        }
+        return r
+    }
+
+    /// The sort key of the last record, known after the first insert: appends in time order
+    /// then cost no scan.
+    private var tail: (Int64, UInt64)?
+    private var tailKnown = false
+
+    /// Inserts `entry` at its place in (occurred-at, sequence) order.
+    mutating func insert(_ entry: TimelineEntry) throws {
+        let key = (entry.event.occurredAt.microseconds, entry.event.sequence)
+        let record = TimelineChunk.record(entry)
+        if !tailKnown {
+            tail = try records().last.map { ($0.occurred, $0.sequence) }
+            tailKnown = true
+        }
+        if let last = tail, key < last {
+            let at = try records().first { ($0.occurred, $0.sequence) > key }?.offset ?? bytes.count
+            bytes.insert(contentsOf: record, at: at)
+        } else {
+            bytes.append(contentsOf: record)
+            tail = key
+        }
+    }
+
+    /// The entry with `sequence`, if the chunk holds it.
+    func entry(_ sequence: UInt64) throws -> TimelineEntry? {
+        guard let r = try records().first(where: { $0.sequence == sequence }) else { return nil }
+        return try decode(r.offset, r.length)
+    }
+
+    /// Replaces the entry with the same sequence (occurred-at unchanged), or removes it (nil).
+    mutating func replace(_ sequence: UInt64, with entry: TimelineEntry?) throws {
+        guard let r = try records().first(where: { $0.sequence == sequence }) else { return }
+        let range = r.offset..<(r.offset + TimelineChunk.prefix + r.length)
+        bytes.replaceSubrange(range, with: entry.map(TimelineChunk.record) ?? [])
+        tailKnown = false
+    }
+
+    func decode(_ offset: Int, _ length: Int) throws -> TimelineEntry {
+        try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
+            let start = offset + TimelineChunk.prefix
+            return try TimelineEntry(decoding: UnsafeRawBufferPointer(rebasing: b[start..<(start + length)]))
+        }
+    }
+
+    /// Every entry, in order.
+    func entries() throws -> [TimelineEntry] {
+        try records().map { r in try decode(r.offset, r.length) }
+    }
+}
+
+/// One effective event in a user's timeline: the event with every correction of its chain
+/// applied, the category its sample got, and the ids of the corrections.
+struct TimelineEntry: Equatable {
+    var event: Event
+    /// For activity samples: the category under the rules in effect when it was applied.
+    var category: String?
+    /// Ids of the `event.corrected` events applied, in log order.
+    var corrections: [EventID] = []
+
+    func encode(into w: inout ByteWriter) {
+        var e = ByteWriter(capacity: 128)
+        EventCodec.encode(event, into: &e)
+        w.varint(UInt64(e.bytes.count))
+        w.raw(e.bytes)
+        if let category { w.u8(1); w.string(category) } else { w.u8(0) }
+        w.varint(UInt64(corrections.count))
+        for c in corrections { w.uuid(c) }
+    }
+
+    init(event: Event, category: String?, corrections: [EventID] = []) {
+        self.event = event
+        self.category = category
+        self.corrections = corrections
+    }
+
+    init(decoding b: UnsafeRawBufferPointer) throws {
+        var r = ByteReader(b)
+        let n = try r.count()
+        event = try EventCodec.decode(try r.bytes(n))
+        category = try r.u8() == 1 ? try r.string() : nil
+        let c = try r.count(unit: 16)
+        for _ in 0..<c { corrections.append(try r.uuid()) }
+        guard r.isAtEnd else { throw r.fail(.trailingBytes) }
+    }
+}
