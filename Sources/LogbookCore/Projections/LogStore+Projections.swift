@@ -172,3 +172,28 @@ extension LogStore {
         }
     }
 }
+
+extension LogStore {
+    /// Every key and value of the live projections of `tenant`, database by database — for
+    /// checking that a live projection equals its rebuild byte for byte.
+    func projectionContents(_ tenant: TenantID) throws(LogError) -> [[[UInt8]]] {
+        try wrap {
+            try withTenant(tenant, create: false) { log in
+                try log.env.read { txn in
+                    try log.liveTables(in: txn).all.map { db in
+                        try txn.withCursor(db) { cursor in
+                            var out: [[UInt8]] = []
+                            var entry = try cursor.first()
+                            while let e = entry {
+                                out.append(Array(e.key))
+                                out.append(Array(e.value))
+                                entry = try cursor.next()
+                            }
+                            return out
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
