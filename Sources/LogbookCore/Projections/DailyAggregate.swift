@@ -34,8 +34,12 @@ public struct DailyAggregate: Sendable, Equatable {
         case .activityWindow:
             guard pointInside || micros > 0 else { return }
             activeMicros += micros
-            if case .string(let app)? = e[.app] { apps[app, default: 0] += micros }
-            categories[entry.category ?? TenantSettings.uncategorized, default: 0] += micros
+            // Maps hold no zero entries, so that taking an entry out again (`remove`) leaves
+            // exactly what never adding it would have.
+            if micros > 0 {
+                if case .string(let app)? = e[.app] { apps[app, default: 0] += micros }
+                categories[entry.category ?? TenantSettings.uncategorized, default: 0] += micros
+            }
             firstActivity = min(firstActivity, lo)
             lastActivity = max(lastActivity, max(lo, hi))
         case .activityAFK:
@@ -49,13 +53,72 @@ public struct DailyAggregate: Sendable, Equatable {
             clockOuts.insert(start, at: clockOuts.firstIndex { $0 > start } ?? clockOuts.count)
         case .timeEntryRecorded:
             guard pointInside else { return }
-            if case .string(let project)? = e[.project], case .time(let s)? = e[.start], case .time(let t)? = e[.end] {
-                projects[project, default: 0] += max(0, t.microseconds - s.microseconds)
+            if case .string(let project)? = e[.project], case .time(let s)? = e[.start], case .time(let t)? = e[.end],
+                t > s
+            {
+                projects[project, default: 0] += t.microseconds - s.microseconds
             }
         default:
             guard pointInside else { return }
         }
         events += 1
+    }
+
+    /// Takes `entry`'s part of the day out again, exactly as if it had never been added; false
+    /// when that is not possible from the figures alone (the entry set the day's first or last
+    /// activity and `keepBounds` is off, or the figures do not hold it): recompute the day then.
+    /// `keepBounds`: the entry is re-added with the same times right after (a correction).
+    mutating func remove(_ entry: TimelineEntry, bounds: Range<Int64>, keepBounds: Bool) -> Bool {
+        let e = entry.event
+        let start = e.occurredAt.microseconds
+        let duration = max(0, e.duration ?? 0)
+        let (lo, hi) = (max(start, bounds.lowerBound), min(start + duration, bounds.upperBound))
+        let micros = max(0, hi - lo)
+        let pointInside = bounds.contains(start)
+        func take(_ map: inout [String: Int64], _ key: String, _ v: Int64) -> Bool {
+            guard v > 0 else { return true }
+            guard let old = map[key], old >= v else { return false }
+            map[key] = old == v ? nil : old - v
+            return true
+        }
+        func takeOne(_ list: inout [Int64], _ t: Int64) -> Bool {
+            guard let i = list.firstIndex(of: t) else { return false }
+            list.remove(at: i)
+            return true
+        }
+        switch e.type {
+        case .activityWindow:
+            guard pointInside || micros > 0 else { return true }
+            if !keepBounds && (lo == firstActivity || max(lo, hi) == lastActivity) { return false }
+            guard activeMicros >= micros else { return false }
+            activeMicros -= micros
+            if case .string(let app)? = e[.app], !take(&apps, app, micros) { return false }
+            guard take(&categories, entry.category ?? TenantSettings.uncategorized, micros) else { return false }
+        case .activityAFK:
+            guard pointInside || micros > 0 else { return true }
+            if case .string("afk")? = e[.status] {
+                guard afkMicros >= micros else { return false }
+                afkMicros -= micros
+            }
+        case .attendanceClockIn:
+            guard pointInside else { return true }
+            guard takeOne(&clockIns, start) else { return false }
+        case .attendanceClockOut:
+            guard pointInside else { return true }
+            guard takeOne(&clockOuts, start) else { return false }
+        case .timeEntryRecorded:
+            guard pointInside else { return true }
+            if case .string(let project)? = e[.project], case .time(let s)? = e[.start], case .time(let t)? = e[.end],
+                t > s, !take(&projects, project, t.microseconds - s.microseconds)
+            {
+                return false
+            }
+        default:
+            guard pointInside else { return true }
+        }
+        guard events > 0 else { return false }
+        events -= 1
+        return true
     }
 
     /// Attended time: each clock-in to the next clock-out; a clock-in left open counts until

@@ -68,14 +68,12 @@ struct Projector {
             var entry = TimelineEntry(event: e, category: nil)
             if e.type == .activityWindow { entry.category = category(of: e) }
             let key = UserDay(user: user, day: Projector.utcDay(e.occurredAt.microseconds))
-            var chunk = try loadChunk(key, txn)
-            try chunk.insert(entry)
-            chunks[key] = chunk
+            try loadChunk(key, txn)
+            try chunks[key]!.insert(entry)  // in place: a local copy would copy the chunk's bytes
             for day in localDays(of: e) {
                 let k = UserDay(user: user, day: day)
-                var aggregate = try loadDay(k, txn)
-                aggregate.add(entry, bounds: settings.timeZone.bounds(of: day))
-                days[k] = aggregate
+                try loadDay(k, txn)
+                days[k]!.add(entry, bounds: settings.timeZone.bounds(of: day))
             }
         }
         if let audit {
@@ -110,30 +108,40 @@ struct Projector {
         _ e: Event, audit: inout AuditRecord?, from tenantLog: TenantLog, log: borrowing T,
         _ txn: borrowing WriteTransaction
     ) throws {
-        // The commit recorded which original the chain applies to (TenantLog+Corrections).
+        // The commit recorded which original the chain applies to and when it occurred
+        // (TenantLog+Corrections); the original concerns the same user.
         guard let link = try TenantLog.readCorrection(e.sequence, db: tenantLog.corrections, in: log),
-            link.kind == .link, let original = try tenantLog.event(at: link.root, in: log),
-            let user = original.subject
+            link.kind == .link, let user = e.subject
         else { return }
         audit?.target = link.root
-        audit?.targetID = original.id
-        let key = UserDay(user: user, day: Projector.utcDay(original.occurredAt.microseconds))
-        var chunk = try loadChunk(key, txn)
-        guard var entry = try chunk.entry(link.root) else { return }  // retracted before
-        audit?.before = entry.event.data
+        let key = UserDay(user: user, day: Projector.utcDay(link.occurred))
+        try loadChunk(key, txn)
+        guard let before = try chunks[key]!.entry(link.root) else { return }  // retracted before
+        audit?.targetID = before.event.id
+        audit?.before = before.event.data
+        var after: TimelineEntry?
         if e.type == .eventCorrected, case .fields(let set)? = e[.set] {
+            var entry = before
             entry.event.data = Projector.applying(set, to: entry.event.data, type: entry.event.type)
             entry.corrections.append(e.id)
             if entry.event.type == .activityWindow { entry.category = category(of: entry.event) }
             audit?.after = entry.event.data
-            try chunk.replace(link.root, with: entry)
-        } else {
-            try chunk.replace(link.root, with: nil)
+            after = entry
         }
-        chunks[key] = chunk
-        // Sums cannot take a value back out exactly once minima and maxima are involved, so the
-        // days the original counted into are recomputed from the corrected timeline.
-        for day in localDays(of: original) { try recompute(UserDay(user: user, day: day), txn) }
+        try chunks[key]!.replace(link.root, with: after)
+        // The days the original counted into: take it out and put the corrected one in; when
+        // the figures alone cannot say (it was the day's first or last activity), recompute the
+        // day from the corrected timeline.
+        for day in localDays(of: before.event) {
+            let k = UserDay(user: user, day: day)
+            let bounds = settings.timeZone.bounds(of: day)
+            try loadDay(k, txn)
+            if days[k]!.remove(before, bounds: bounds, keepBounds: after != nil) {
+                if let after { days[k]!.add(after, bounds: bounds) }
+            } else {
+                try recompute(k, txn)
+            }
+        }
     }
 
     /// `fields` with the replacement `set` applied, in the type's catalogue order.
@@ -157,9 +165,9 @@ struct Projector {
         let first = Projector.utcDay(bounds.lowerBound) - 1
         let last = Projector.utcDay(bounds.upperBound - 1)
         for d in first...last {
-            for entry in try loadChunk(UserDay(user: key.user, day: d), txn).entries() {
-                aggregate.add(entry, bounds: bounds)
-            }
+            let k = UserDay(user: key.user, day: d)
+            try loadChunk(k, txn)
+            for entry in try chunks[k]!.entries() { aggregate.add(entry, bounds: bounds) }
         }
         days[key] = aggregate
     }
@@ -218,18 +226,18 @@ struct Projector {
 
     // MARK: State
 
-    private mutating func loadChunk(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> TimelineChunk {
-        if let c = chunks[key] { return c }
-        let c = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
+    /// Makes sure `chunks[key]` holds the stored chunk (or an empty one).
+    private mutating func loadChunk(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
+        if chunks[key] != nil { return }
+        chunks[key] = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.timeline, key: k) { v in v.map(TimelineChunk.init) ?? TimelineChunk() }
         }
-        chunks[key] = c
-        return c
     }
 
-    private mutating func loadDay(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> DailyAggregate {
-        if let d = days[key] { return d }
-        return try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
+    /// Makes sure `days[key]` holds the stored aggregate (or an empty one).
+    private mutating func loadDay(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
+        if days[key] != nil { return }
+        days[key] = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.daily, key: k) { v in try v.map(DailyAggregate.init(decoding:)) ?? DailyAggregate() }
         }
     }

@@ -47,9 +47,12 @@ extension TenantLog {
                         case .failure(let refusal):
                             outcomes.append(.refused(refusal))
                             continue
-                        case .success(let root):
-                            overlay.entries[sequence] = (.link, root)
-                            if type == .eventRetracted { overlay.entries[root] = (.retracted, root) }
+                        case .success(let (root, occurred)):
+                            overlay.entries[sequence] = CorrectionEntry(kind: .link, root: root, occurred: occurred)
+                            if type == .eventRetracted {
+                                overlay.entries[root] = CorrectionEntry(
+                                    kind: .retracted, root: root, occurred: occurred)
+                            }
                         }
                     }
                     // Deactivation takes effect from the next event on, also within this batch.

@@ -6,7 +6,8 @@ import LogbookLMDB
 /// Every correction and retraction belongs to a *chain* whose root is the original event:
 /// naming a correction (or a retraction) as the target means its root, so corrections never
 /// stack on each other and projections apply them to the one original. The index keeps
-/// key = sequence (u64 big-endian) → value = kind byte + root sequence (u64 big-endian):
+/// key = sequence (u64 big-endian) → value = kind byte + root sequence (u64 big-endian) + the
+/// root's occurred-at (i64 big-endian, so projections find it without reading the log):
 /// `link` for each stored correction/retraction, `retracted` for each retracted original.
 extension TenantLog {
     enum CorrectionKind: UInt8 {
@@ -15,8 +16,15 @@ extension TenantLog {
     }
 
     /// Correction state written by the batch being committed, seen by its later events.
+    struct CorrectionEntry {
+        var kind: CorrectionKind
+        var root: UInt64
+        /// The root's occurred-at, in microseconds.
+        var occurred: Int64
+    }
+
     struct CorrectionOverlay {
-        var entries: [UInt64: (kind: CorrectionKind, root: UInt64)] = [:]
+        var entries: [UInt64: CorrectionEntry] = [:]
     }
 
     /// Where a batch's new events are, so a correction may target an event of its own batch.
@@ -28,10 +36,10 @@ extension TenantLog {
         var ids: IDTable
     }
 
-    /// The root sequence a correction or retraction applies to, or why it is refused.
+    /// The root (the original) a correction or retraction applies to, or why it is refused.
     func checkCorrection(
         _ events: [Event], _ i: Int, batch: BatchView, overlay: CorrectionOverlay, in txn: borrowing WriteTransaction
-    ) throws -> Result<UInt64, AppendOutcome.Refusal> {
+    ) throws -> Result<(root: UInt64, occurred: Int64), AppendOutcome.Refusal> {
         let e = events[i]
         // The validator guarantees a target of one of these two forms.
         var target: UInt64?
@@ -77,26 +85,28 @@ extension TenantLog {
                         "\(original.type.name) has no such field"))
             }
         }
-        return .success(root)
+        return .success((root, original.occurredAt.microseconds))
     }
 
     private func correctionEntry(
         _ sequence: UInt64, overlay: CorrectionOverlay, in txn: borrowing WriteTransaction
-    ) throws -> (kind: CorrectionKind, root: UInt64)? {
+    ) throws -> CorrectionEntry? {
         if let e = overlay.entries[sequence] { return e }
         return try TenantLog.readCorrection(sequence, db: corrections, in: txn)
     }
 
     static func readCorrection<T: Transaction & ~Copyable>(
         _ sequence: UInt64, db: Database, in txn: borrowing T
-    ) throws -> (kind: CorrectionKind, root: UInt64)? {
+    ) throws -> CorrectionEntry? {
         try withUnsafeBytes(of: sequence.bigEndian) { k in
-            try txn.get(db, key: k) { v -> (kind: CorrectionKind, root: UInt64)? in
+            try txn.get(db, key: k) { v -> CorrectionEntry? in
                 guard let v else { return nil }
-                guard v.count == 9, let kind = CorrectionKind(rawValue: v[0]) else {
+                guard v.count == 17, let kind = CorrectionKind(rawValue: v[0]) else {
                     throw LogError(.corrupt, "the corrections index holds a malformed entry")
                 }
-                return (kind, UInt64(bigEndian: v.loadUnaligned(fromByteOffset: 1, as: UInt64.self)))
+                return CorrectionEntry(
+                    kind: kind, root: UInt64(bigEndian: v.loadUnaligned(fromByteOffset: 1, as: UInt64.self)),
+                    occurred: Int64(bigEndian: v.loadUnaligned(fromByteOffset: 9, as: Int64.self)))
             }
         }
     }
@@ -105,6 +115,7 @@ extension TenantLog {
         for (sequence, entry) in overlay.entries {
             var value = [entry.kind.rawValue]
             withUnsafeBytes(of: entry.root.bigEndian) { value.append(contentsOf: $0) }
+            withUnsafeBytes(of: entry.occurred.bigEndian) { value.append(contentsOf: $0) }
             try withUnsafeBytes(of: sequence.bigEndian) { k in
                 try value.withUnsafeBytes { v in try txn.put(corrections, key: k, value: v) }
             }
