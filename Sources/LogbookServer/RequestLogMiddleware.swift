@@ -1,0 +1,43 @@
+import Dispatch
+import Hummingbird
+import Logging
+
+/// One structured log line and one `logbook_http_requests_total` count per request: method,
+/// path (without the query string, which may carry values nobody should find in logs), status,
+/// duration, tenant and event count. Never headers, tokens or bodies — which is why this is not
+/// Hummingbird's `LogRequestsMiddleware`, which can log headers.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = LogbookRequestContext
+    let metrics: ServerMetrics
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let started = DispatchTime.now().uptimeNanoseconds
+        do {
+            let response = try await next(request, context)
+            record(request, context, status: response.status, started: started)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
+            record(request, context, status: status, started: started)
+            throw error
+        }
+    }
+
+    private func record(_ request: Request, _ context: Context, status: HTTPResponse.Status, started: UInt64) {
+        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+        let known: Set<HTTPRequest.Method> = [.get, .post, .put, .delete, .patch, .head, .options]
+        let method = known.contains(request.method) ? request.method : HTTPRequest.Method("OTHER")!
+        metrics.countRequest(route: context.endpointPath ?? "unmatched", method: method, status: status.code)
+        var metadata: Logger.Metadata = [
+            "method": "\(method)",
+            "path": "\(request.uri.path.prefix(256))",
+            "status": "\(status.code)",
+            "duration_ms": "\(Double(micros) / 1000)",
+        ]
+        if let tenant = context.summary.tenant { metadata["tenant"] = "\(tenant)" }
+        if let events = context.summary.events { metadata["events"] = "\(events)" }
+        context.logger.info("request", metadata: metadata)
+    }
+}
