@@ -119,7 +119,7 @@ final class AdminRoutes: Sendable {
         try mutations.withLock { _ throws in
             let tokens = try storing(context) { try store.listTokens(tenant: caller.tenant) }
             guard let target = tokens.first(where: { $0.id == id }) else {
-                throw Problem(.notFound, type: "token_not_found", detail: "this tenant has no token \(id)")
+                throw Problem(.notFound, type: "token_not_found", detail: "this tenant has no token with that id")
             }
             let activeAdmins = tokens.filter { $0.record.role == .admin && !$0.record.revoked }
             if target.record.role == .admin, !target.record.revoked, activeAdmins.count == 1 {

@@ -14,6 +14,8 @@ public struct OpenAPIDocument: Sendable {
         /// "200", "4XX" or "default".
         public var status: String
         public var description: String
+        /// Media types of the body, e.g. `application/problem+json`; empty when there is none.
+        public var contentTypes: [String]
     }
 
     public struct Operation: Sendable {
@@ -27,11 +29,10 @@ public struct OpenAPIDocument: Sendable {
         public var parameters: [Parameter]
         public var responses: [Response]
 
-        /// Whether `status` is documented for this operation (exactly, as `4XX`, or `default`).
-        public func documents(status: Int) -> Bool {
-            responses.contains {
-                $0.status == String(status) || $0.status == "\(status / 100)XX" || $0.status == "default"
-            }
+        /// The response documented for `status` (exactly, as `4XX`, or `default`).
+        public func response(status: Int) -> Response? {
+            responses.first { $0.status == String(status) } ?? responses.first { $0.status == "\(status / 100)XX" }
+                ?? responses.first { $0.status == "default" }
         }
     }
 
@@ -71,7 +72,10 @@ public struct OpenAPIDocument: Sendable {
                         required: p["required"]?.bool ?? false, description: p["description"]?.string ?? "")
                 }
                 let responses = (op["responses"]?.mapping ?? [:]).map { status, response in
-                    Response(status: status.string ?? "", description: resolve(response)["description"]?.string ?? "")
+                    let response = resolve(response)
+                    return Response(
+                        status: status.string ?? "", description: response["description"]?.string ?? "",
+                        contentTypes: response["content"]?.mapping?.keys.compactMap(\.string) ?? [])
                 }
                 let security = op["security"].map { !$0.array().isEmpty } ?? globalSecurity
                 operations.append(

@@ -6,14 +6,19 @@ let embeddedOpenAPIYAML = #"""
 openapi: 3.1.0
 info:
   title: Logbook
-  version: 0.1.0
+  version: 0.2.0
   description: |
     Event-sourced ingestion engine: agents append events to their tenant's
-    hash-chained log; people read them back. Every request is scoped to the
-    tenant of its bearer token. Events use the v1 wire envelope of
+    hash-chained log; people read them back. Every request under /v1 is
+    scoped to the tenant of its bearer token, checked on the server; no
+    parameter names a tenant. Events use the v1 wire envelope of
     specs/events.md. Errors are RFC 9457 problem details
-    (`application/problem+json`). Draft: not yet served by the server nor
-    checked against its routes in CI (see the server issue's notes).
+    (`application/problem+json`). Tenants are created only with the operator
+    token configured when the server starts (`LOGBOOK_OPERATOR_TOKEN` or
+    `--operator-token-file`); a tenant's admin token manages that tenant's
+    tokens and nothing else. The server serves this document at /api/schema
+    and a readable page of it at /api/docs; a test fails when a route and
+    this document disagree.
 servers:
   - url: http://127.0.0.1:8080
 security:
@@ -39,6 +44,48 @@ paths:
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Status" }
+  /metrics:
+    get:
+      summary: Prometheus metrics
+      description: |
+        Prometheus text exposition (format 0.0.4). No token: it carries no
+        tenant names and no event data, only totals labelled by route template,
+        method and status. Keep it on a network only your scraper reaches.
+        Series: `logbook_ingest_events_total{result=appended|duplicate|rejected}`,
+        `logbook_http_requests_total{route,method,status}`,
+        `logbook_ingest_request_events` (histogram of events per ingest request),
+        `logbook_commit_batch_events` (histogram of events per durable commit),
+        `logbook_commit_duration_seconds` (histogram of commit latency, fsync
+        included), `logbook_queued_events` (gauge: accepted, not yet committed),
+        `logbook_open_tenant_environments` (gauge).
+      security: []
+      responses:
+        "200":
+          description: The metrics.
+          content:
+            text/plain:
+              schema: { type: string }
+  /api/schema:
+    get:
+      summary: This OpenAPI document
+      security: []
+      responses:
+        "200":
+          description: specs/openapi.yaml as built into the server.
+          content:
+            application/yaml:
+              schema: { type: string }
+  /api/docs:
+    get:
+      summary: This document as a readable page
+      description: A self-contained HTML page (no scripts, nothing loaded from the network).
+      security: []
+      responses:
+        "200":
+          description: The page.
+          content:
+            text/html:
+              schema: { type: string }
   /v1/events:
     post:
       summary: Append events (agent or admin token)
@@ -46,9 +93,10 @@ paths:
         A JSON array of events, or NDJSON (one event per line). Each event is
         validated on its own; valid events are appended durably (fsync) before
         the response, invalid ones write nothing. A `tenant` member, when
-        present, must equal the token's tenant. Retrying a whole request never
-        creates duplicates: an event id already stored is answered with
-        `duplicate` and its original sequence.
+        present, must equal the token's tenant. A token bound to a user may
+        only send that user's events. Retrying a whole request never creates
+        duplicates: an event id already stored is answered with `duplicate`
+        and its original sequence.
       requestBody:
         required: true
         content:
@@ -73,11 +121,11 @@ paths:
           content:
             application/json:
               schema: { $ref: "#/components/schemas/IngestResult" }
-        "400": { $ref: "#/components/responses/Problem" }
-        "401": { $ref: "#/components/responses/Problem" }
-        "403": { $ref: "#/components/responses/Problem" }
-        "413": { $ref: "#/components/responses/Problem" }
-        "415": { $ref: "#/components/responses/Problem" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "413": { $ref: "#/components/responses/ContentTooLarge" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
         "429":
           description: The tenant's append queue is full; nothing was written. Retry after the given seconds.
           headers:
@@ -86,8 +134,8 @@ paths:
           content:
             application/problem+json:
               schema: { $ref: "#/components/schemas/Problem" }
-        "500": { $ref: "#/components/responses/Problem" }
-        "503": { $ref: "#/components/responses/Problem" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ShuttingDown" }
     get:
       summary: Read events (admin token)
       description: The caller's tenant's events in sequence order, paginated.
@@ -96,16 +144,17 @@ paths:
         - { name: to_seq, in: query, schema: { type: integer, minimum: 1 }, description: Last sequence. }
         - { name: from, in: query, schema: { type: string, format: date-time }, description: Earliest occurred-at (inclusive). }
         - { name: to, in: query, schema: { type: string, format: date-time }, description: Latest occurred-at (exclusive). }
-        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 10000, default: 1000 } }
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 10000, default: 1000 }, description: Most events in the page. }
       responses:
         "200":
           description: A page of events.
           content:
             application/json:
               schema: { $ref: "#/components/schemas/EventPage" }
-        "400": { $ref: "#/components/responses/Problem" }
-        "401": { $ref: "#/components/responses/Problem" }
-        "403": { $ref: "#/components/responses/Problem" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/StorageError" }
   /v1/stats:
     get:
       summary: Tenant statistics (admin token)
@@ -115,18 +164,152 @@ paths:
           content:
             application/json:
               schema: { $ref: "#/components/schemas/Stats" }
-        "401": { $ref: "#/components/responses/Problem" }
-        "403": { $ref: "#/components/responses/Problem" }
-        "404": { $ref: "#/components/responses/Problem" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/StorageError" }
+  /v1/tenants:
+    post:
+      summary: Create a tenant (operator token)
+      description: |
+        Creates the tenant's environment and its first agent and admin
+        tokens, returned this once (only their SHA-256 hashes are stored).
+        Only the operator token may call this: tenants are created by whoever
+        runs the server, never by another tenant's admin. Without a configured
+        operator token every call is refused.
+      security:
+        - operator: []
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/NewTenant" }
+      responses:
+        "201":
+          description: The tenant and its first tokens.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/CreatedTenant" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "413": { $ref: "#/components/responses/ContentTooLarge" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "500": { $ref: "#/components/responses/StorageError" }
+  /v1/tokens:
+    post:
+      summary: Issue a token for the caller's tenant (admin token)
+      description: |
+        The token is in the response this once; the server keeps only its
+        SHA-256. A token bound to `user` may only send that user's events.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/NewToken" }
+      responses:
+        "201":
+          description: The new token and its public description.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/IssuedToken" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "413": { $ref: "#/components/responses/ContentTooLarge" }
+        "415": { $ref: "#/components/responses/UnsupportedMediaType" }
+        "500": { $ref: "#/components/responses/StorageError" }
+    get:
+      summary: List the caller's tenant's tokens (admin token)
+      description: Ids (the first 12 hex digits of each token's SHA-256), roles, users, labels, creation times, revocation; never the tokens.
+      responses:
+        "200":
+          description: Every token of the tenant, oldest first, revoked ones included.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/TokenList" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "500": { $ref: "#/components/responses/StorageError" }
+  /v1/tokens/{id}:
+    delete:
+      summary: Revoke a token of the caller's tenant (admin token)
+      description: |
+        Applies at once: the next request with that token gets 401. The
+        tenant's last active admin token cannot be revoked (409), so a tenant
+        cannot lock itself out. An id of another tenant's token is 404.
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema: { type: string, pattern: "^[0-9a-f]{12}$" }
+          description: The token's id from GET /v1/tokens (never the token itself).
+      responses:
+        "204":
+          description: The token is revoked (or already was).
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409": { $ref: "#/components/responses/Conflict" }
+        "500": { $ref: "#/components/responses/StorageError" }
 components:
   securitySchemes:
     bearer:
       type: http
       scheme: bearer
       description: A tenant's token, `lbk_<tenant>_<64 hex digits>` (agent or admin role).
+    operator:
+      type: http
+      scheme: bearer
+      description: The operator token given to the server at start (at least 32 characters); it may only create tenants.
   responses:
-    Problem:
-      description: An RFC 9457 problem.
+    BadRequest:
+      description: Malformed JSON, an unknown member, or a parameter out of range; the detail names it. Nothing was written.
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    Unauthorized:
+      description: No token, or an invalid or revoked one.
+      headers:
+        WWW-Authenticate:
+          schema: { type: string, const: Bearer }
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    Forbidden:
+      description: The token may not do this (an agent token on an admin route, a tenant token on an operator route, the operator token on a tenant route, a deactivated user's bound token).
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    NotFound:
+      description: Nothing of that name in the caller's tenant.
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    Conflict:
+      description: The tenant already exists, or the token is the tenant's last active admin token.
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    ContentTooLarge:
+      description: The body, or its number of events, is over the server's limit.
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    UnsupportedMediaType:
+      description: Another Content-Type than the ones this operation takes.
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    StorageError:
+      description: The storage failed; nothing was written. The detail names no internals.
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    ShuttingDown:
+      description: The server is draining its queues to stop; retry on another instance or later.
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
@@ -204,5 +387,49 @@ components:
         raw_bytes: { type: integer }
         log_bytes: { type: integer }
         disk_bytes: { type: integer }
+    NewTenant:
+      type: object
+      required: [tenant]
+      additionalProperties: false
+      properties:
+        tenant: { type: string, pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" }
+    CreatedTenant:
+      type: object
+      required: [tenant, agent_token, admin_token]
+      properties:
+        tenant: { type: string }
+        agent_token: { type: string, description: Shown this once. }
+        admin_token: { type: string, description: Shown this once. }
+    NewToken:
+      type: object
+      additionalProperties: false
+      properties:
+        role: { type: string, enum: [agent, admin], default: agent }
+        user: { type: [string, "null"], format: uuid, description: Bind the token to this user. }
+        label: { type: string, maxLength: 128 }
+    Token:
+      type: object
+      required: [id, role, user, label, created, revoked]
+      properties:
+        id: { type: string, pattern: "^[0-9a-f]{12}$", description: The first 12 hex digits of the token's SHA-256. }
+        role: { type: string, enum: [agent, admin] }
+        user: { type: [string, "null"], format: uuid }
+        label: { type: string }
+        created: { type: string, format: date-time }
+        revoked: { type: boolean }
+    IssuedToken:
+      allOf:
+        - $ref: "#/components/schemas/Token"
+        - type: object
+          required: [token]
+          properties:
+            token: { type: string, description: "`lbk_<tenant>_<64 hex digits>`, shown this once." }
+    TokenList:
+      type: object
+      required: [tokens]
+      properties:
+        tokens:
+          type: array
+          items: { $ref: "#/components/schemas/Token" }
 
 """#

@@ -63,7 +63,17 @@ struct QueryRoutes {
     /// `GET /v1/stats`: the caller's tenant's counts and sizes.
     func stats(_ request: Request, context: LogbookRequestContext) async throws -> Response {
         let caller = try context.requireAdmin()
-        let s = try store.stats(caller.tenant)
+        let s: LogStore.TenantStats
+        do {
+            s = try store.stats(caller.tenant)
+        } catch {
+            // No `catch ... where` with typed throws: swiftc 6.3 hangs on it.
+            guard error.code == .tenantNotFound else {
+                context.logger.error("stats failed", metadata: ["tenant": "\(caller.tenant)", "error": "\(error)"])
+                throw Problem(.internalServerError, type: "storage_error", detail: "the statistics could not be read")
+            }
+            throw Problem(.notFound, type: "tenant_not_found", detail: "tenant \(caller.tenant) has no log")
+        }
         var w = JSONWriter(capacity: 256)
         w.beginObject()
         w.writeKey("tenant")
