@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         let logStore = try store.openStore()
+        // Built first: a bad certificate or key stops here, before a demo tenant is made.
+        let app = try buildApplication(
+            configuration: config, store: logStore, logger: Logger(label: "logbook.server"), metrics: metrics)
         if logStore.tenants().isEmpty {
             // First start: a demo tenant, its tokens shown this once (only their hashes are kept).
             let tenant = TenantID("demo")!
@@ -63,8 +66,6 @@ struct Serve: AsyncParsableCommand {
             say("  agent token: \(agent.token)")
             say("  admin token: \(admin.token)")
         }
-        let app = try buildApplication(
-            configuration: config, store: logStore, logger: Logger(label: "logbook.server"), metrics: metrics)
         say("serving on \(config.tls == nil ? "http" : "https")://\(listen) with data in \(store.data)")
         try await app.runService()
         logStore.close()

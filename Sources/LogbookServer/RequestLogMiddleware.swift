@@ -9,6 +9,8 @@ import Logging
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = LogbookRequestContext
     let metrics: ServerMetrics
+    /// Other methods are logged and counted as OTHER: a client must not be able to mint series.
+    static let knownMethods: Set<HTTPRequest.Method> = [.get, .post, .put, .delete, .patch, .head, .options]
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -27,8 +29,7 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     private func record(_ request: Request, _ context: Context, status: HTTPResponse.Status, started: UInt64) {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        let known: Set<HTTPRequest.Method> = [.get, .post, .put, .delete, .patch, .head, .options]
-        let method = known.contains(request.method) ? request.method : HTTPRequest.Method("OTHER")!
+        let method = Self.knownMethods.contains(request.method) ? request.method : HTTPRequest.Method("OTHER")!
         metrics.countRequest(route: context.endpointPath ?? "unmatched", method: method, status: status.code)
         var metadata: Logger.Metadata = [
             "method": "\(method)",
