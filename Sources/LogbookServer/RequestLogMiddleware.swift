@@ -3,8 +3,8 @@ import Hummingbird
 import Logging
 
 /// One structured log line and one `logbook_http_requests_total` count per request: method,
-/// path (without the query string, which may carry values nobody should find in logs), status,
-/// duration, tenant and event count. Never headers, tokens or bodies — which is why this is not
+/// route template and path (without the query string, which may carry values nobody should find
+/// in logs), status, duration, tenant and event count. Never headers, tokens or bodies — which is why this is not
 /// Hummingbird's `LogRequestsMiddleware`, which can log headers.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = LogbookRequestContext
@@ -30,13 +30,18 @@ struct RequestLogMiddleware: RouterMiddleware {
     private func record(_ request: Request, _ context: Context, status: HTTPResponse.Status, started: UInt64) {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         let method = Self.knownMethods.contains(request.method) ? request.method : HTTPRequest.Method("OTHER")!
-        metrics.countRequest(route: context.endpointPath ?? "unmatched", method: method, status: status.code)
+        // Hummingbird names unmatched requests "NotFound".
+        let route = context.endpointPath ?? "NotFound"
+        metrics.countRequest(route: route, method: method, status: status.code)
         var metadata: Logger.Metadata = [
             "method": "\(method)",
-            "path": "\(request.uri.path.prefix(256))",
+            "route": "\(route)",
             "status": "\(status.code)",
             "duration_ms": "\(Double(micros) / 1000)",
         ]
+        // The concrete path only for a known route, whose parameters are public ids: an unknown
+        // path is whatever the client typed, a pasted token included.
+        if route != "NotFound" { metadata["path"] = "\(request.uri.path)" }
         if let tenant = context.summary.tenant { metadata["tenant"] = "\(tenant)" }
         if let events = context.summary.events { metadata["events"] = "\(events)" }
         context.logger.info("request", metadata: metadata)

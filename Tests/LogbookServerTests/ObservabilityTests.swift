@@ -79,10 +79,12 @@ struct ObservabilityTests {
             #expect(bad.status == .unauthorized)
             let tenant = try await send(client, .post, "/v1/tenants", token: operatorToken, body: #"{"tenant":"zed"}"#)
             #expect(tenant.status == .created)
+            let lost = try await send(client, .get, "/v1/\(f.admin)")
+            #expect(lost.status == .notFound)
         }
         let lines = handler.entries.filter { $0.message == "request" }
-        #expect(lines.count == 4)
-        guard lines.count == 4 else { return }
+        #expect(lines.count == 5)
+        guard lines.count == 5 else { return }
         let m = lines.map(\.metadata)
         #expect(m[0]["method"] == "POST")
         #expect(m[0]["path"] == "/v1/events")
@@ -96,6 +98,9 @@ struct ObservabilityTests {
         #expect(m[2]["tenant"] == nil)
         #expect(m[3]["tenant"] == "zed")
         #expect(m[3]["status"] == "201")
+        #expect(m[3]["route"] == "/v1/tenants")
+        #expect(m[4]["route"] == "NotFound")
+        #expect(m[4]["path"] == nil)
         let everything = handler.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
         for secret in [f.agent, f.admin, operatorToken, String(repeating: "a", count: 64), "from_seq", "Code", "t1"] {
             #expect(!everything.contains(secret), "\(secret)")
