@@ -16,9 +16,11 @@ struct Logbook: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Warnings only, except the server's one line per request (LOGBOOK_LOG_LEVEL overrides both).
+        let level = ProcessInfo.processInfo.environment["LOGBOOK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
+            handler.logLevel = level ?? (label == "logbook.server" ? .info : .warning)
             return handler
         }
         do {

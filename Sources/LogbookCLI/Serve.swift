@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import Hummingbird
 import LogbookCore
@@ -14,17 +15,48 @@ struct Serve: AsyncParsableCommand {
     var listen: String = ProcessInfo.processInfo.environment["LOGBOOK_LISTEN"] ?? "127.0.0.1:8080"
     @Option(help: "Largest request body in bytes.") var maxBodyBytes: Int = 8 << 20
     @Option(help: "Most events per ingest request.") var maxEventsPerRequest: Int = 10_000
+    @Option(help: "PEM certificate chain: serve HTTPS (TLS 1.3 only); needs --tls-key.") var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Flag(help: "Production: with TLS, send Strict-Transport-Security (also LOGBOOK_ENV=production).")
+    var production = false
+    @Option(
+        help: ArgumentHelp(
+            "File holding the operator token, which alone may create tenants over HTTP (or env LOGBOOK_OPERATOR_TOKEN).",
+            discussion: "Without one, POST /v1/tenants is refused; `logbook tenants create` still works."))
+    var operatorTokenFile: String?
 
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
             (0...65535).contains(port)
         else { throw CLIError("--listen must be HOST:PORT") }
+        let environment = ProcessInfo.processInfo.environment
         var config = ServerConfiguration()
         config.host = String(listen[..<colon])
         config.port = port
         config.maxBodyBytes = maxBodyBytes
         config.maxEventsPerRequest = maxEventsPerRequest
+        config.production = production || environment["LOGBOOK_ENV"] == "production"
+        switch (tlsCert, tlsKey) {
+        case (let cert?, let key?): config.tls = TLSFiles(certificateChain: cert, privateKey: key)
+        case (nil, nil): break
+        default: throw CLIError("--tls-cert and --tls-key go together")
+        }
+        // A secret never comes from the command line, where `ps` shows it to every user.
+        var operatorToken = environment["LOGBOOK_OPERATOR_TOKEN"]
+        if let operatorTokenFile {
+            guard let text = try? String(contentsOfFile: operatorTokenFile, encoding: .utf8) else {
+                throw CLIError("cannot read --operator-token-file \(operatorTokenFile)")
+            }
+            operatorToken = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let operatorToken { try config.setOperatorToken(operatorToken) }
+        // Before the store opens: it takes its commit metrics from the bootstrapped factory.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         let logStore = try store.openStore()
+        // Built first: a bad certificate or key stops here, before a demo tenant is made.
+        let app = try buildApplication(
+            configuration: config, store: logStore, logger: Logger(label: "logbook.server"), metrics: metrics)
         if logStore.tenants().isEmpty {
             // First start: a demo tenant, its tokens shown this once (only their hashes are kept).
             let tenant = TenantID("demo")!
@@ -34,8 +66,7 @@ struct Serve: AsyncParsableCommand {
             say("  agent token: \(agent.token)")
             say("  admin token: \(admin.token)")
         }
-        let app = buildApplication(configuration: config, store: logStore, logger: Logger(label: "logbook.server"))
-        say("serving on http://\(listen) with data in \(store.data)")
+        say("serving on \(config.tls == nil ? "http" : "https")://\(listen) with data in \(store.data)")
         try await app.runService()
         logStore.close()
     }

@@ -9,6 +9,7 @@ import NIOCore
 struct IngestRoute {
     let store: LogStore
     let configuration: ServerConfiguration
+    let metrics: ServerMetrics
 
     enum Item {
         case valid(Event)
@@ -41,6 +42,8 @@ struct IngestRoute {
                 detail: "the request body is larger than \(configuration.maxBodyBytes) bytes")
         }
         let items = try parse(body, ndjson: ndjson, caller: caller)
+        context.summary.events = items.count
+        metrics.requestEvents.record(items.count)
         let events = items.compactMap { if case .valid(let e) = $0 { e } else { nil } }
         var outcomes: [AppendOutcome] = []
         do {
@@ -147,6 +150,9 @@ struct IngestRoute {
             }
         }
         w.endArray()
+        metrics.ingestedEvents.increment(by: appended)
+        metrics.duplicateEvents.increment(by: duplicates)
+        metrics.rejectedEvents.increment(by: rejected)
         for (key, n) in [("appended", appended), ("duplicates", duplicates), ("rejected", rejected)] {
             w.writeKey(key)
             w.writeInteger(Int64(n))

@@ -11,7 +11,7 @@ struct QueryRoutes {
     /// `GET /v1/events?from_seq=&to_seq=&from=&to=&limit=`: events in sequence order, at most
     /// `limit` (default 1,000), with `next_from_seq` to continue from.
     func events(_ request: Request, context: LogbookRequestContext) async throws -> Response {
-        let caller = try requireAdmin(context)
+        let caller = try context.requireAdmin()
         let query = request.uri.queryParameters
         func number(_ name: String) throws -> UInt64? {
             guard let raw = query[name[...]] else { return nil }
@@ -62,8 +62,18 @@ struct QueryRoutes {
 
     /// `GET /v1/stats`: the caller's tenant's counts and sizes.
     func stats(_ request: Request, context: LogbookRequestContext) async throws -> Response {
-        let caller = try requireAdmin(context)
-        let s = try store.stats(caller.tenant)
+        let caller = try context.requireAdmin()
+        let s: LogStore.TenantStats
+        do {
+            s = try store.stats(caller.tenant)
+        } catch {
+            // No `catch ... where` with typed throws: swiftc 6.3 hangs on it.
+            guard error.code == .tenantNotFound else {
+                context.logger.error("stats failed", metadata: ["tenant": "\(caller.tenant)", "error": "\(error)"])
+                throw Problem(.internalServerError, type: "storage_error", detail: "the statistics could not be read")
+            }
+            throw Problem(.notFound, type: "tenant_not_found", detail: "tenant \(caller.tenant) has no log")
+        }
         var w = JSONWriter(capacity: 256)
         w.beginObject()
         w.writeKey("tenant")
@@ -77,11 +87,5 @@ struct QueryRoutes {
         }
         w.endObject()
         return jsonResponse(.ok, w.bytes)
-    }
-
-    private func requireAdmin(_ context: LogbookRequestContext) throws -> Caller {
-        let caller = try context.requireCaller()
-        guard caller.role == .admin else { throw Problem.forbidden("this token may only ingest events") }
-        return caller
     }
 }

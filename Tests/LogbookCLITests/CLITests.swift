@@ -86,6 +86,14 @@ struct CLITests {
             (["replay", "--tenant", "BAD!"], "invalid tenant name"),
             (["ingest", "/nonexistent-file.ndjson"], "cannot read /nonexistent-file.ndjson"),
             (["verify", "--data", "/nonexistent-logbook"], "no Logbook data"),
+            (
+                ["serve", "--data", "/nonexistent-logbook", "--tls-cert", "c.pem"],
+                "--tls-cert and --tls-key go together"
+            ),
+            (
+                ["serve", "--data", "/nonexistent-logbook", "--operator-token-file", "/nonexistent-token"],
+                "cannot read --operator-token-file /nonexistent-token"
+            ),
         ])
     func errors(arguments: [String], message: String) throws {
         let (status, _, err) = try runLogbook(arguments)

@@ -71,7 +71,7 @@ struct ServerTests {
     func ingestArray() async throws {
         let f = try Fixture()
         defer { f.store.close() }
-        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        let app = try buildApplication(configuration: ServerConfiguration(), store: f.store)
         try await app.test(.router) { client in
             let body = "[" + [event(1, tenant: "acme"), event(2)].joined(separator: ",") + "]"
             let first = try await post(client, f.agent, body)
@@ -88,7 +88,7 @@ struct ServerTests {
     func ingestNDJSON() async throws {
         let f = try Fixture()
         defer { f.store.close() }
-        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        let app = try buildApplication(configuration: ServerConfiguration(), store: f.store)
         try await app.test(.router) { client in
             let r = try await post(
                 client, f.agent, (1...3).map { event($0) }.joined(separator: "\n"), type: "application/x-ndjson")
@@ -101,7 +101,7 @@ struct ServerTests {
     func invalidEvents() async throws {
         let f = try Fixture()
         defer { f.store.close() }
-        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        let app = try buildApplication(configuration: ServerConfiguration(), store: f.store)
         try await app.test(.router) { client in
             let long = String(repeating: "x", count: 1100)
             let body =
@@ -126,7 +126,7 @@ struct ServerTests {
     func auth() async throws {
         let f = try Fixture()
         defer { f.store.close() }
-        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        let app = try buildApplication(configuration: ServerConfiguration(), store: f.store)
         try await app.test(.router) { client in
             let none = try await post(client, nil, "[]")
             #expect(none.status == .unauthorized)
@@ -153,7 +153,7 @@ struct ServerTests {
         var config = ServerConfiguration()
         config.maxBodyBytes = 2048
         config.maxEventsPerRequest = 3
-        let app = buildApplication(configuration: config, store: f.store)
+        let app = try buildApplication(configuration: config, store: f.store)
         try await app.test(.router) { client in
             let r6 = try await post(client, f.agent, "[]", type: "text/plain")
             #expect(r6.status == .unsupportedMediaType)
@@ -173,7 +173,7 @@ struct ServerTests {
     func queries() async throws {
         let f = try Fixture()
         defer { f.store.close() }
-        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        let app = try buildApplication(configuration: ServerConfiguration(), store: f.store)
         try await app.test(.router) { client in
             let r10 = try await post(client, f.agent, "[" + (1...5).map { event($0) }.joined(separator: ",") + "]")
             #expect(r10.status == .ok)
@@ -204,7 +204,7 @@ struct ServerTests {
         options.commitThreads = 1
         let f = try Fixture(options: options)
         defer { f.store.close() }
-        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        let app = try buildApplication(configuration: ServerConfiguration(), store: f.store)
         try await app.test(.router) { client in
             let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Int).self) { group in
                 for r in 0..<30 {
@@ -232,7 +232,7 @@ struct ServerTests {
         defer { f.store.close() }
         let user = "6b9f2ec5-1cfd-4033-aa22-a9dc692301fc"
         let bound = try f.store.issueToken(tenant: TenantID("acme")!, role: .agent, user: UUID128(user)).token
-        let app = buildApplication(configuration: ServerConfiguration(), store: f.store)
+        let app = try buildApplication(configuration: ServerConfiguration(), store: f.store)
         try await app.test(.router) { client in
             let before = try await post(client, bound, "[\(event(1))]")
             #expect(before.status == .ok)

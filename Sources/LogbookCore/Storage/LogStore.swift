@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Foundation
 public import Logging
 import Synchronization
@@ -21,6 +22,7 @@ public final class LogStore: Sendable {
     private let scheduler: CommitScheduler
     private let projectionScheduler: CommitScheduler?
     private let inFlight = Atomic<Int>(0)
+    private let metrics: StoreMetrics
 
     struct TenantTable {
         var open: [TenantID: Slot] = [:]
@@ -35,15 +37,19 @@ public final class LogStore: Sendable {
 
     /// Opens (creating if needed) the store in `directory` (mode 0700).
     ///
+    /// - Parameter metrics: where commit latency and commit batch sizes are recorded
+    ///   (`logbook_commit_duration_seconds`, `logbook_commit_batch_events`).
     /// - Throws: `LogError` with `.io` when the directory cannot be created.
     public init(
-        directory: String, options: Options = Options(), logger: Logger = Logger(label: "logbook.store")
+        directory: String, options: Options = Options(), logger: Logger = Logger(label: "logbook.store"),
+        metrics: any MetricsFactory = MetricsSystem.factory
     )
         throws(LogError)
     {
         self.directory = directory
         self.options = options
         self.logger = logger
+        self.metrics = StoreMetrics(factory: metrics)
         tenantsDirectory = directory + "/tenants"
         for dir in [directory, tenantsDirectory] {
             if mkdir(dir, 0o700) != 0 && errno != EEXIST {
@@ -108,6 +114,9 @@ public final class LogStore: Sendable {
         })
         release(log.tenant)
     }
+
+    /// Events accepted into the append queues and not yet committed (bounded by `maxQueuedEvents`).
+    public var queuedEventCount: Int { queuedEvents.load(ordering: .relaxed) }
 
     /// Runs `body` with the tenant's log open, keeping it out of LRU eviction meanwhile.
     func withTenant<R>(_ tenant: TenantID, create: Bool, _ body: (TenantLog) throws -> R) throws -> R {
@@ -230,8 +239,11 @@ public final class LogStore: Sendable {
         }
         let events = batch.count == 1 ? batch[0].events : batch.flatMap(\.events)
         let result: Result<[AppendOutcome], LogError>
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             result = .success(try log.commit(events))
+            metrics.commitDuration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - started)
+            metrics.commitBatchEvents.record(events.count)
         } catch {
             logger.error("commit failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
             result = .failure(error)
@@ -345,6 +357,17 @@ public final class LogStore: Sendable {
         scheduler.stop()
         projectionScheduler?.stop()
         table.withLock { $0.open.removeAll() }
+    }
+}
+
+/// The store's own metrics, made once from the factory it was given.
+private struct StoreMetrics: Sendable {
+    let commitDuration: CoreMetrics.Timer
+    let commitBatchEvents: Recorder
+
+    init(factory: any MetricsFactory) {
+        commitDuration = CoreMetrics.Timer(label: "logbook_commit_duration_seconds", factory: factory)
+        commitBatchEvents = Recorder(label: "logbook_commit_batch_events", factory: factory)
     }
 }
 
