@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "logbook", targets: ["LogbookCLI"]),
         .executable(name: "CoreBenchmark", targets: ["CoreBenchmark"]),
+        .executable(name: "ProjectionBenchmark", targets: ["ProjectionBenchmark"]),
         .library(name: "LogbookCore", targets: ["LogbookCore"]),
     ],
     dependencies: [
@@ -74,6 +75,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "ProjectionBenchmark",
+            dependencies: ["LogbookCore", "LogbookJSON"],
+            path: "Benchmarks/ProjectionBenchmark",
             swiftSettings: strict
         ),
 

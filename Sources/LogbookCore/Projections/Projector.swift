@@ -228,7 +228,7 @@ struct Projector {
 
     /// Makes sure `chunks[key]` holds the stored chunk (or an empty one).
     private mutating func loadChunk(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
-        if chunks[key] != nil { return }
+        if chunks.index(forKey: key) != nil { return }  // no copy of the value
         chunks[key] = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.timeline, key: k) { v in v.map(TimelineChunk.init) ?? TimelineChunk() }
         }
@@ -236,7 +236,7 @@ struct Projector {
 
     /// Makes sure `days[key]` holds the stored aggregate (or an empty one).
     private mutating func loadDay(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
-        if days[key] != nil { return }
+        if days.index(forKey: key) != nil { return }
         days[key] = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.daily, key: k) { v in try v.map(DailyAggregate.init(decoding:)) ?? DailyAggregate() }
         }

@@ -33,18 +33,23 @@ struct TimelineChunk {
         return out
     }
 
-    private static func record(_ entry: TimelineEntry) -> [UInt8] {
-        var w = ByteWriter(capacity: 160)
+    /// Appends `entry`'s record to `w`: the fixed prefix, then the entry, written in place.
+    private static func appendRecord(_ entry: TimelineEntry, to w: inout ByteWriter) {
+        let start = w.bytes.count
         w.bytes.append(contentsOf: repeatElement(0, count: prefix))
         entry.encode(into: &w)
-        var r = w.bytes
-        let length = UInt32(r.count - prefix)
-        r.withUnsafeMutableBytes { b in
-            b.storeBytes(of: entry.event.occurredAt.microseconds.littleEndian, toByteOffset: 0, as: Int64.self)
-            b.storeBytes(of: entry.event.sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
-            b.storeBytes(of: length.littleEndian, toByteOffset: 16, as: UInt32.self)
+        let length = UInt32(w.bytes.count - start - prefix)
+        w.bytes.withUnsafeMutableBytes { b in
+            b.storeBytes(of: entry.event.occurredAt.microseconds.littleEndian, toByteOffset: start, as: Int64.self)
+            b.storeBytes(of: entry.event.sequence.littleEndian, toByteOffset: start + 8, as: UInt64.self)
+            b.storeBytes(of: length.littleEndian, toByteOffset: start + 16, as: UInt32.self)
         }
-        return r
+    }
+
+    private static func record(_ entry: TimelineEntry) -> [UInt8] {
+        var w = ByteWriter(capacity: 192)
+        appendRecord(entry, to: &w)
+        return w.bytes
     }
 
     /// The sort key of the last record, known after the first insert: appends in time order
@@ -55,16 +60,19 @@ struct TimelineChunk {
     /// Inserts `entry` at its place in (occurred-at, sequence) order.
     mutating func insert(_ entry: TimelineEntry) throws {
         let key = (entry.event.occurredAt.microseconds, entry.event.sequence)
-        let record = TimelineChunk.record(entry)
         if !tailKnown {
             tail = try records().last.map { ($0.occurred, $0.sequence) }
             tailKnown = true
         }
         if let last = tail, key < last {
             let at = try records().first { ($0.occurred, $0.sequence) > key }?.offset ?? bytes.count
-            bytes.insert(contentsOf: record, at: at)
+            bytes.insert(contentsOf: TimelineChunk.record(entry), at: at)
         } else {
-            bytes.append(contentsOf: record)
+            // The common case, samples in time order: encode straight onto the end.
+            var w = ByteWriter(capacity: 0)
+            swap(&w.bytes, &bytes)
+            TimelineChunk.appendRecord(entry, to: &w)
+            swap(&w.bytes, &bytes)
             tail = key
         }
     }
@@ -106,10 +114,12 @@ struct TimelineEntry: Equatable {
     var corrections: [EventID] = []
 
     func encode(into w: inout ByteWriter) {
-        var e = ByteWriter(capacity: 128)
-        EventCodec.encode(event, into: &e)
-        w.varint(UInt64(e.bytes.count))
-        w.raw(e.bytes)
+        // The event's length is a fixed u32, patched after encoding it in place.
+        let at = w.bytes.count
+        w.u32(0)
+        EventCodec.encode(event, into: &w)
+        let length = UInt32(w.bytes.count - at - 4)
+        w.bytes.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: at, as: UInt32.self) }
         if let category { w.u8(1); w.string(category) } else { w.u8(0) }
         w.varint(UInt64(corrections.count))
         for c in corrections { w.uuid(c) }
@@ -123,7 +133,7 @@ struct TimelineEntry: Equatable {
 
     init(decoding b: UnsafeRawBufferPointer) throws {
         var r = ByteReader(b)
-        let n = try r.count()
+        let n = Int(try r.u32())
         event = try EventCodec.decode(try r.bytes(n))
         category = try r.u8() == 1 ? try r.string() : nil
         let c = try r.count(unit: 16)
