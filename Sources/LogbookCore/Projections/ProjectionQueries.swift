@@ -93,7 +93,7 @@ struct ProjectionReader {
 
     // MARK: Timeline
 
-    /// Effective entries of `user` that may overlap [from, to).
+    /// Effective entries of `user` that overlap [from, to).
     func entries<T: Transaction & ~Copyable>(
         _ user: UserID, from: Int64, to: Int64, in txn: borrowing T
     ) throws -> [TimelineEntry] {
@@ -107,7 +107,7 @@ struct ProjectionReader {
             while let e = entry, e.key.count == 20, e.key.starts(with: user.bytes),
                 ProjectionKey.day(fromKey: e.key) <= last
             {
-                for x in try TimelineChunk(e.value).entries() { out.append(x) }
+                out += try TimelineChunk(e.value).entries(overlapping: from, to)
                 entry = try cursor.next()
             }
         }

@@ -1,32 +1,35 @@
 /// One user's effective events of one UTC day, in the `timeline` database: records sorted by
 /// (occurred-at, sequence), each
 ///
-///     occurred-at i64 | sequence u64 | length u32 (little-endian) | entry (`TimelineEntry`)
+///     occurred-at i64 | sequence u64 | end i64 | length u32 (little-endian) | entry (`TimelineEntry`)
+///
+/// (end = occurred-at + duration), so that a query decodes only the entries overlapping its range.
 ///
 /// The fixed prefix lets the projector append, insert, find and replace records without
 /// decoding the others; most samples arrive in time order and are appended.
 struct TimelineChunk {
     var bytes: [UInt8] = []
 
-    static let prefix = 20
+    static let prefix = 28
 
     init() {}
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = Array(bytes) }
 
     /// Offsets of the records, each with its sort key.
-    func records() throws -> [(offset: Int, occurred: Int64, sequence: UInt64, length: Int)] {
-        var out: [(offset: Int, occurred: Int64, sequence: UInt64, length: Int)] = []
+    func records() throws -> [(offset: Int, occurred: Int64, sequence: UInt64, end: Int64, length: Int)] {
+        var out: [(offset: Int, occurred: Int64, sequence: UInt64, end: Int64, length: Int)] = []
         try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
             var at = 0
             while at < b.count {
                 guard b.count - at >= TimelineChunk.prefix else { throw CodecError(code: .truncated, offset: at) }
                 let occurred = Int64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int64.self))
                 let sequence = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self))
-                let length = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self)))
+                let end = Int64(littleEndian: b.loadUnaligned(fromByteOffset: at + 16, as: Int64.self))
+                let length = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at + 24, as: UInt32.self)))
                 guard b.count - at - TimelineChunk.prefix >= length else {
                     throw CodecError(code: .truncated, offset: at)
                 }
-                out.append((at, occurred, sequence, length))
+                out.append((at, occurred, sequence, end, length))
                 at += TimelineChunk.prefix + length
             }
         }
@@ -42,7 +45,9 @@ struct TimelineChunk {
         w.bytes.withUnsafeMutableBytes { b in
             b.storeBytes(of: entry.event.occurredAt.microseconds.littleEndian, toByteOffset: start, as: Int64.self)
             b.storeBytes(of: entry.event.sequence.littleEndian, toByteOffset: start + 8, as: UInt64.self)
-            b.storeBytes(of: length.littleEndian, toByteOffset: start + 16, as: UInt32.self)
+            let end = entry.event.occurredAt.microseconds + max(0, entry.event.duration ?? 0)
+            b.storeBytes(of: end.littleEndian, toByteOffset: start + 16, as: Int64.self)
+            b.storeBytes(of: length.littleEndian, toByteOffset: start + 24, as: UInt32.self)
         }
     }
 
@@ -95,6 +100,13 @@ struct TimelineChunk {
         try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
             let start = offset + TimelineChunk.prefix
             return try TimelineEntry(decoding: UnsafeRawBufferPointer(rebasing: b[start..<(start + length)]))
+        }
+    }
+
+    /// The entries overlapping [from, to) (a point event at `from` counts), in order.
+    func entries(overlapping from: Int64, _ to: Int64) throws -> [TimelineEntry] {
+        try records().filter { $0.occurred < to && ($0.end > from || $0.occurred >= from) }.map { r in
+            try decode(r.offset, r.length)
         }
     }
 
