@@ -9,8 +9,8 @@ struct Logbook: AsyncParsableCommand {
         commandName: "logbook",
         abstract: "An event-sourced, hash-chained, per-tenant event log.",
         subcommands: [
-            Ingest.self, Replay.self, Stats.self, Verify.self, Demo.self, Serve.self, Tenants.self, Tokens.self,
-            CrashChild.self,
+            Ingest.self, Replay.self, Stats.self, Verify.self, Demo.self, Serve.self, Load.self, Tenants.self,
+            Tokens.self, CrashChild.self,
         ]
     )
 
