@@ -178,14 +178,15 @@ struct LoadWorkload {
             let requests = list.sorted { $0.first < $1.first }.map(\.request)
             var plan = AgentPlan(requests: requests)
             if let rate, total > 0 {
-                // This agent's share of the rate; the first send is offset by the agent's index, so that the
-                // agents do not all send at the same instant.
-                let events = plan.events
-                let nanosPerEvent = 1e9 * Double(total) / (rate * Double(max(events, 1)))
-                var at = Double(a) / Double(assigned.count) * Double(requests.first?.events ?? 0) * nanosPerEvent
+                // This agent's share of the rate. Each request goes out at a fraction of its own slot, the
+                // fraction set by the agent's index so that the agents do not all send at the same instant,
+                // and the last slot ends with the run, whatever the batch sizes.
+                let nanosPerEvent = 1e9 * Double(total) / (rate * Double(max(plan.events, 1)))
+                let fraction = Double(a) / Double(assigned.count)
+                var before = 0
                 plan.sendAt = requests.map { r in
-                    defer { at += Double(r.events) * nanosPerEvent }
-                    return Int64(at)
+                    defer { before += r.events }
+                    return Int64((Double(before) + fraction * Double(r.events)) * nanosPerEvent)
                 }
             }
             return plan
