@@ -33,8 +33,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Event-loop threads of the load generator.") var threads: Int = 1
     @Option(
         help: """
-            Split each tenant T into T-0 … T-(K-1) (each user in one), to measure K times as many tenants \
-            with the same events; the tokens file must name the new tenants.
+            Split each tenant T into T-0 … T-(K-1) (by event id), to measure K times as many tenants with \
+            the same events; the tokens file must name the new tenants.
             """)
     var splitTenants: Int = 1
 
@@ -79,11 +79,11 @@ struct Load: AsyncParsableCommand {
         if s.total.duplicates > 0 {
             say("note: duplicates were acknowledged without being appended; the rate is not an append rate")
         }
-        say(json(s))
+        say(json(s, tenants: workload.tenants.count))
         if !errors.isEmpty || s.total.rejected > 0 { throw ExitCode.failure }
     }
 
-    private func json(_ s: LoadSummary) -> String {
+    private func json(_ s: LoadSummary, tenants: Int) -> String {
         func ms(_ v: Double) -> String { String(format: "%.3f", v) }
         let errors = s.total.errors.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
         let fields: [(String, String)] = [
@@ -97,6 +97,7 @@ struct Load: AsyncParsableCommand {
             ("requests_per_s", String(Int(s.requestsPerSecond))),
             ("batch", String(batch)),
             ("agents", String(agents)),
+            ("tenants", String(tenants)),
             ("rate", rate.map { String(Int($0)) } ?? "null"),
             ("p50_ms", ms(s.millis(50))),
             ("p90_ms", ms(s.millis(90))),

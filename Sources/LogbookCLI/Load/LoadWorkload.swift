@@ -40,8 +40,8 @@ struct LoadWorkload {
 
     /// Reads `path`, keeping at most `limit` non-blank lines.
     ///
-    /// - Parameter split: when above 1, every tenant `t` becomes `t-0` … `t-(split-1)`, each user's events
-    ///   staying in one of them, and the lines are rewritten with the new name. It only serves to measure
+    /// - Parameter split: when above 1, every tenant `t` becomes `t-0` … `t-(split-1)`, each event going to one
+    ///   of them by a hash of its id, and the lines are rewritten with the new name. It only serves to measure
     ///   many tenants with the standard workload (which has 100); the events are otherwise unchanged.
     init(path: String, limit: Int?, split: Int) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -67,8 +67,10 @@ struct LoadWorkload {
                 }
                 var name = String(decoding: buffer[value], as: UTF8.self)
                 if split > 1 {
-                    let user = Self.stringValue(of: Self.userKey, in: buffer, start..<trimmed) ?? value
-                    name += "-\(Self.fnv1a(buffer[user]) % UInt64(split))"
+                    // By event id, not by user: the smallest workload tenants have 3 users, too few to fill
+                    // ten parts, and events are independent of each other here.
+                    let id = Self.stringValue(of: Self.idKey, in: buffer, start..<trimmed) ?? value
+                    name += "-\(Self.fnv1a(buffer[id]) % UInt64(split))"
                 }
                 let tenant: Int
                 if let t = index[name] {
@@ -86,12 +88,12 @@ struct LoadWorkload {
     }
 
     private static let tenantKey = Array(#""tenant":""#.utf8)
-    private static let userKey = Array(#""user":""#.utf8)
+    private static let idKey = Array(#""id":""#.utf8)
 
     /// The bytes of a top-level string member's value, found by a plain scan for `"key":"`.
     ///
     /// A quote inside a JSON string is escaped, so the pattern cannot match inside a value; the v1 envelope
-    /// puts `tenant` and `user` before `data`, so the first match is the envelope's.
+    /// puts `id` and `tenant` before `data`, so the first match is the envelope's.
     private static func stringValue(
         of key: [UInt8], in buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>
     ) -> Range<Int>? {
