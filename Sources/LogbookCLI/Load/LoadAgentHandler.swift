@@ -128,17 +128,22 @@ final class LoadAgentHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
+    /// The connection ended before the agent was done: counted once, and the agent stops (its remaining
+    /// requests are not sent).
+    private func lost(_ kind: String) {
+        guard !finished else { return }
+        finished = true
+        result.errors[kind, default: 0] += 1
+        done.succeed(result)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        if !finished {
-            result.errors["connection_closed", default: 0] += 1
-            finished = true
-            done.succeed(result)
-        }
+        lost("connection_closed")
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !finished { result.errors["connection_error", default: 0] += 1 }
+        lost("connection_error")
         context.close(promise: nil)
     }
 
