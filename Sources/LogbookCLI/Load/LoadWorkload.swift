@@ -31,7 +31,8 @@ struct LoadWorkload {
         var tenant: Int
     }
 
-    let bytes: [UInt8]
+    /// The file's bytes, mapped.
+    let bytes: Data
     /// Tenant names (after `split`), in order of first appearance.
     private(set) var tenants: [String] = []
     /// Line indexes of each tenant, in file order.
@@ -44,16 +45,20 @@ struct LoadWorkload {
     ///   of them by a hash of its id, and the lines are rewritten with the new name. It only serves to measure
     ///   many tenants with the standard workload (which has 100); the events are otherwise unchanged.
     init(path: String, limit: Int?, split: Int) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Mapped, not read: only the pages of the lines used are loaded (--events), and the file is not
+        // copied again before the request bodies are built from it.
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
             throw CLIError("cannot read \(path)")
         }
-        let bytes = [UInt8](data)
-        self.bytes = bytes
+        let bytes = self.bytes
         var index: [String: Int] = [:]
         var start = 0
         var lineNumber = 0
         let limit = limit ?? Int.max
-        try bytes.withUnsafeBufferPointer { buffer in
+        try bytes.withUnsafeBytes { raw in
+            let buffer = raw.bindMemory(to: UInt8.self)
             while start < buffer.count && lines.count < limit {
                 var end = start
                 while end < buffer.count && buffer[end] != 0x0A { end += 1 }
@@ -199,7 +204,8 @@ struct LoadWorkload {
     private func body(_ indexes: ArraySlice<Int>, tenant: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         let capacity = indexes.reduce(0) { $0 + lines[$1].range.count + tenant.utf8.count + 1 }
         var buffer = allocator.buffer(capacity: capacity)
-        bytes.withUnsafeBufferPointer { all in
+        bytes.withUnsafeBytes { raw in
+            let all = raw.bindMemory(to: UInt8.self)
             for i in indexes {
                 let line = lines[i]
                 buffer.writeBytes(
