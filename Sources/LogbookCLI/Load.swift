@@ -5,20 +5,21 @@ struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Drive a running server with simulated agents posting batches of events from an NDJSON file.",
         discussion: """
-            The file is read once into memory and its lines grouped by tenant; each agent posts its tenant's
-            events in requests of --batch lines (application/x-ndjson) over its own keep-alive connection,
-            one request at a time, with the tenant's agent token from --tokens (NDJSON lines
-            {"tenant":…,"agent_token":…}, as `logbook tenants create` prints them).
+            The file is mapped once and its lines grouped by tenant; each agent posts its tenant's events in \
+            requests of --batch lines (application/x-ndjson) over its own keep-alive connection, one request at \
+            a time, with the tenant's agent token from --tokens (NDJSON lines {"tenant":…,"agent_token":…}, as \
+            `logbook tenants create` prints them). All requests are built before the clock starts.
 
-            Without --rate the agents send as fast as the server answers. With --rate they send on a fixed
-            schedule, and latency is measured from when each request was meant to be sent, so a slow answer
+            Without --rate the agents send as fast as the server answers. With --rate they send on a fixed \
+            schedule, and latency is measured from when each request was meant to be sent, so a slow answer \
             that delays the next request still counts (no coordinated omission).
 
-            Event ids are idempotency keys: a second run of the same file on the same data only finds
+            Event ids are idempotency keys: a second run of the same file on the same data only finds \
             duplicates, which are cheaper than appends. Use fresh data (or another file) for each measurement.
 
-            Prints achieved events/s, requests/s, ack latency percentiles and errors by status; the last line
-            is one JSON object. Exits 1 if any request failed or any event was rejected.
+            Prints achieved events/s, requests/s, ack latency percentiles and errors by status; the last line \
+            is one JSON object. A refused request is counted by its status and not resent. Exits 1 if any \
+            request failed or any event was rejected.
             """)
 
     @Option(help: "The server's base URL.") var url: String = "http://127.0.0.1:8080"
