@@ -10,8 +10,7 @@ struct Logbook: AsyncParsableCommand {
         abstract: "An event-sourced, hash-chained, per-tenant event log.",
         subcommands: [
             Ingest.self, Replay.self, Stats.self, Verify.self, Projections.self, Query.self, Export.self, Demo.self,
-            Serve.self, Tenants.self, Tokens.self,
-            CrashChild.self,
+            Serve.self, Load.self, Tenants.self, Tokens.self, CrashChild.self,
         ]
     )
 

@@ -78,18 +78,28 @@ struct Tenants: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a tenant and print {\"tenant\",\"agent_token\",\"admin_token\"} (tokens shown once).")
+            abstract:
+                "Create tenants and print one {\"tenant\",\"agent_token\",\"admin_token\"} line each (tokens shown once)."
+        )
         @OptionGroup var store: StoreOptions
-        @Argument(help: "The tenant's name.") var name: String
+        @Argument(help: "The tenants' names.") var names: [String]
 
         func run() throws {
-            let tenant = try parseTenant(name)
+            // All names are checked first, so that a bad one creates nothing.
+            let tenants = try names.map(parseTenant)
+            guard !tenants.isEmpty else { throw CLIError("name at least one tenant") }
+            guard Set(tenants).count == tenants.count else { throw CLIError("a tenant is named twice") }
             let logStore = try store.openStore()
             defer { logStore.close() }
-            guard !logStore.tenants().contains(tenant) else { throw CLIError("tenant \(tenant) already exists") }
-            let agent = try logStore.issueToken(tenant: tenant, role: .agent, label: "agent")
-            let admin = try logStore.issueToken(tenant: tenant, role: .admin, label: "admin")
-            say(#"{"tenant":"\#(tenant)","agent_token":"\#(agent.token)","admin_token":"\#(admin.token)"}"#)
+            let existing = Set(logStore.tenants())
+            if let tenant = tenants.first(where: existing.contains) {
+                throw CLIError("tenant \(tenant) already exists")
+            }
+            for tenant in tenants {
+                let agent = try logStore.issueToken(tenant: tenant, role: .agent, label: "agent")
+                let admin = try logStore.issueToken(tenant: tenant, role: .admin, label: "admin")
+                say(#"{"tenant":"\#(tenant)","agent_token":"\#(agent.token)","admin_token":"\#(admin.token)"}"#)
+            }
         }
     }
 }
