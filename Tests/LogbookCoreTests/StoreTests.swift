@@ -97,7 +97,7 @@ struct StoreTests {
         #expect(try store.verify(tenant).ok)
     }
 
-    @Test("ids that share the dedup index's 64-bit prefix are still told apart")
+    @Test("ids that share the dedup index's prefix are still told apart")
     func prefixCollision() async throws {
         let dir = TemporaryDirectory()
         let store = try LogStore(directory: dir.path, options: testOptions())
@@ -105,11 +105,36 @@ struct StoreTests {
         var g = SeededGenerator(seed: 5)
         var a = EventFactory.window(&g)
         var b = EventFactory.window(&g)
+        // Two ids the prefix function mixes to the same value.
+        let k = TenantLog.dedupMix
         a.id = UUID128(high: 0xABCD_EF01_2345_4678, low: 0x8000_0000_0000_0001)
-        b.id = UUID128(high: 0xABCD_EF01_2345_4678, low: 0x8000_0000_0000_0002)
+        b.id = UUID128(high: a.id.high ^ (a.id.low &* k) ^ (0x8000_0000_0000_0002 &* k), low: 0x8000_0000_0000_0002)
+        #expect(TenantLog.dedupPrefix(a.id) == TenantLog.dedupPrefix(b.id))
         #expect(try await store.append([a], to: tenant) == [.appended(sequence: 1)])
         #expect(try await store.append([b], to: tenant) == [.appended(sequence: 2)])
         #expect(try await store.append([b, a], to: tenant) == [.duplicate(sequence: 2), .duplicate(sequence: 1)])
+    }
+
+    @Test("time-ordered ids (UUIDv7: equal leading bits) spread over the dedup prefixes and stay idempotent")
+    func timeOrderedIDs() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 12)
+        var events: [Event] = []
+        for i in 0..<2_000 {
+            var e = EventFactory.window(&g)
+            // 48-bit millisecond time, version 7, a counter: the leading 40 bits hardly change.
+            e.id = UUID128(high: 0x0193_0000_0000_7000 | UInt64(i / 100) << 16, low: 0x8000_0000_0000_0000 | UInt64(i))
+            events.append(e)
+        }
+        let prefixes = Set(events.map { TenantLog.dedupPrefix($0.id) })
+        #expect(prefixes.count == events.count)
+        for chunk in stride(from: 0, to: events.count, by: 250) {
+            _ = try await store.append(Array(events[chunk..<chunk + 250]), to: tenant)
+        }
+        let again = try await store.append(events, to: tenant)
+        #expect(again == (1...2_000).map { .duplicate(sequence: UInt64($0)) })
     }
 
     @Test("a follower waiting after sequence N wakes when N+1 commits")

@@ -8,7 +8,7 @@ import LogbookZstd
 /// every commit — and LMDB's copy-on-write would keep as many freed pages again on disk. The
 /// index is instead a short list of sorted *runs*, each a single LMDB value written once:
 /// key = the first sequence the run covers (u64 big-endian); value = sorted 8-byte entries,
-/// big-endian `prefix << 24 | offset`: the id's first 40 bits and the event's offset from the
+/// big-endian `prefix << 24 | offset`: 40 bits of a mix of the id (`dedupPrefix`) and the event's offset from the
 /// run's first sequence (24 bits, so a run spans fewer than 2^24 sequences). Each commit adds
 /// one run for its new events; runs are merged so that each is at least four times the size of
 /// the next newer one, keeping O(log n) runs. A lookup binary-searches every run; a prefix match
@@ -24,8 +24,19 @@ extension TenantLog {
     /// A run spans fewer sequences than this, so offsets fit in 24 bits.
     static let maxRunSpan: UInt64 = 1 << 24
 
+    /// 40 bits of a mix of the whole id. Not the id's leading bits: time-ordered ids (UUIDv7,
+    /// ULID-like) share those for long stretches, and every shared prefix costs a block read
+    /// per lookup. Both halves go through SplitMix64's finaliser (a bijection), so ids that
+    /// differ anywhere spread over the prefixes. Stable across processes: it is stored.
     @inline(__always)
-    static func dedupPrefix(_ id: EventID) -> UInt64 { id.high >> 24 }
+    static func dedupPrefix(_ id: EventID) -> UInt64 {
+        var z = id.high ^ (id.low &* dedupMix)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (z ^ (z >> 31)) >> 24
+    }
+
+    static let dedupMix: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     /// Loads the list of runs (keys and sizes only).
     static func loadRuns<T: Transaction & ~Copyable>(_ db: Database, in txn: borrowing T) throws -> [DedupRun] {
