@@ -59,6 +59,7 @@ public func buildRouter(
     let ingest = IngestRoute(store: store, configuration: configuration, metrics: metrics)
     let queries = QueryRoutes(store: store, configuration: configuration)
     let admin = AdminRoutes(store: store)
+    let projections = ProjectionRoutes(store: store, configuration: configuration)
     api.post("/events", use: ingest.handle)
     api.get("/events", use: queries.events)
     api.get("/stats", use: queries.stats)
@@ -66,6 +67,13 @@ public func buildRouter(
     api.post("/tokens", use: admin.issueToken)
     api.get("/tokens", use: admin.listTokens)
     api.delete("/tokens/{id}", use: admin.revokeToken)
+    api.get("/timeline", use: projections.timeline)
+    api.get("/daily", use: projections.daily)
+    api.get("/team", use: projections.team)
+    api.get("/audit", use: projections.audit)
+    api.get("/export", use: projections.export)
+    api.get("/projections", use: projections.status)
+    api.post("/projections/rebuild", use: projections.rebuild)
     return router
 }
 

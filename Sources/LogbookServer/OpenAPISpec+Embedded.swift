@@ -6,7 +6,7 @@ let embeddedOpenAPIYAML = #"""
 openapi: 3.1.0
 info:
   title: Logbook
-  version: 0.2.0
+  version: 0.3.0
   description: |
     Event-sourced ingestion engine: agents append events to their tenant's
     hash-chained log; people read them back. Every request under /v1 is
@@ -16,7 +16,9 @@ info:
     (`application/problem+json`). Tenants are created only with the operator
     token configured when the server starts (`LOGBOOK_OPERATOR_TOKEN` or
     `--operator-token-file`); a tenant's admin token manages that tenant's
-    tokens and nothing else. The server serves this document at /api/schema
+    tokens and nothing else. Projections (timeline, daily, team, audit,
+    export) are read with an admin token; an agent token bound to a user
+    may read that user's own timeline, daily figures and export. The server serves this document at /api/schema
     and a readable page of it at /api/docs; a test fails when a route and
     this document disagree.
 servers:
@@ -254,7 +256,249 @@ paths:
         "404": { $ref: "#/components/responses/NotFound" }
         "409": { $ref: "#/components/responses/Conflict" }
         "500": { $ref: "#/components/responses/StorageError" }
+  /v1/timeline:
+    get:
+      summary: A user's effective timeline (admin token, or an agent token bound to that user)
+      description: |
+        Merged activity intervals and single events of one user overlapping
+        [from, to), corrections applied, retracted events left out, oldest
+        first, one page at a time. Projections follow the log a moment behind
+        an ingest: pass the ingest's `seq` as `wait_for_seq` to read your own
+        writes. An agent token bound to a user may read that user's timeline
+        only (403 for anyone else, for `as_of`, or once the user is
+        deactivated); an unbound agent token gets 403.
+      parameters:
+        - { $ref: "#/components/parameters/User" }
+        - { name: from, in: query, schema: { type: string, format: date-time }, description: Start (inclusive; default the beginning). }
+        - { name: to, in: query, schema: { type: string, format: date-time }, description: End (exclusive; default the end of time). }
+        - { name: after, in: query, schema: { type: string }, description: The previous page's `next` cursor. }
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 10000, default: 500 }, description: Most items in the page. }
+        - { $ref: "#/components/parameters/AsOf" }
+        - { $ref: "#/components/parameters/WaitForSeq" }
+        - { $ref: "#/components/parameters/WaitTimeout" }
+      responses:
+        "200":
+          description: A page of the timeline.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/TimelinePage" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ProjectionsBehind" }
+  /v1/daily:
+    get:
+      summary: A user's daily figures (admin token, or an agent token bound to that user)
+      description: |
+        One row per local day (the tenant's time zone) from `from` to `to`
+        inclusive (at most 367 days), days without events left out. Access as
+        for /v1/timeline.
+      parameters:
+        - { $ref: "#/components/parameters/User" }
+        - { $ref: "#/components/parameters/FromDate" }
+        - { $ref: "#/components/parameters/ToDate" }
+        - { $ref: "#/components/parameters/AsOf" }
+        - { $ref: "#/components/parameters/WaitForSeq" }
+        - { $ref: "#/components/parameters/WaitTimeout" }
+      responses:
+        "200":
+          description: The days.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [days]
+                properties:
+                  days:
+                    type: array
+                    items: { $ref: "#/components/schemas/DailyRow" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ProjectionsBehind" }
+  /v1/team:
+    get:
+      summary: A manager's team over a period (admin token)
+      description: |
+        The manager and their direct reports (`manager` of user.invited or
+        user.role_changed, team.member_added), with totals, top apps and
+        categories. Cost figures (active hours × hourly rate, setting
+        `hourly_rates`) only with `cost=true`; until roles exist the admin
+        token is the manager/admin view, and every other token gets 403 here.
+      parameters:
+        - { name: manager, in: query, required: true, schema: { type: string, format: uuid }, description: The manager's user id. }
+        - { $ref: "#/components/parameters/FromDate" }
+        - { $ref: "#/components/parameters/ToDate" }
+        - { name: cost, in: query, schema: { type: string, enum: ["true", "false"], default: "false" }, description: Include cost figures. }
+        - { $ref: "#/components/parameters/AsOf" }
+        - { $ref: "#/components/parameters/WaitForSeq" }
+        - { $ref: "#/components/parameters/WaitTimeout" }
+      responses:
+        "200":
+          description: The team report.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [team]
+                properties:
+                  team: { $ref: "#/components/schemas/TeamReport" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ProjectionsBehind" }
+  /v1/audit:
+    get:
+      summary: The audit trail (admin token)
+      description: |
+        One record per event, filtered, newest or oldest first; corrections
+        and retractions name their target and, for corrections, the fields
+        before and after. Page with `after` = the previous page's `next`.
+      parameters:
+        - { name: user, in: query, schema: { type: string, format: uuid }, description: Only events about this user. }
+        - { name: actor, in: query, schema: { type: string, maxLength: 128 }, description: Only events by this actor. }
+        - { name: type, in: query, schema: { type: string }, description: Only events of this type (specs/events.md). }
+        - { name: from, in: query, schema: { type: string, format: date-time }, description: Earliest occurred-at (inclusive). }
+        - { name: to, in: query, schema: { type: string, format: date-time }, description: Latest occurred-at (exclusive). }
+        - { name: order, in: query, schema: { type: string, enum: [newest, oldest], default: newest } }
+        - { name: after, in: query, schema: { type: integer, minimum: 0 }, description: The previous page's `next` (a sequence). }
+        - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 10000, default: 100 }, description: Most records in the page. }
+        - { $ref: "#/components/parameters/AsOf" }
+        - { $ref: "#/components/parameters/WaitForSeq" }
+        - { $ref: "#/components/parameters/WaitTimeout" }
+      responses:
+        "200":
+          description: A page of audit records.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/AuditPage" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ProjectionsBehind" }
+  /v1/export:
+    get:
+      summary: Everything held about one person (admin token, or an agent token bound to that user)
+      description: |
+        For a data-access request: the person's record, raw events
+        (corrections and retractions included), effective timeline and daily
+        figures, as one JSON document or one CSV table (a row per record:
+        `record` is event, timeline or daily; `data` holds the fields as JSON;
+        cells that a spreadsheet would run as formulas start with `'`). The
+        projections are brought up to date first. Built in memory: 422 when it
+        is larger than the server's limit (use `logbook export` then).
+      parameters:
+        - { $ref: "#/components/parameters/User" }
+        - { name: format, in: query, schema: { type: string, enum: [json, csv], default: json } }
+      responses:
+        "200":
+          description: The export, as an attachment.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/PersonExport" }
+            text/csv:
+              schema: { type: string, description: "Header `record,seq,id,type,time,end,seconds,data,events`." }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "422":
+          description: The export is larger than the server's limit.
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ShuttingDown" }
+  /v1/projections:
+    get:
+      summary: Where the projections stand (admin token)
+      responses:
+        "200":
+          description: The live generation, last applied sequence, the log's head, the lag and stored entries.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/ProjectionStatus" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ShuttingDown" }
+  /v1/projections/rebuild:
+    post:
+      summary: Rebuild the projections (admin token)
+      description: |
+        Recomputes every projection of the caller's tenant from sequence 1
+        into fresh state and switches to it atomically (readers see the old
+        state until then); answers when done with the new status. No body.
+      responses:
+        "200":
+          description: The status after the rebuild; `checkpoint` is the last sequence applied.
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/ProjectionStatus" }
+        "400": { $ref: "#/components/responses/BadRequest" }
+        "401": { $ref: "#/components/responses/Unauthorized" }
+        "403": { $ref: "#/components/responses/Forbidden" }
+        "404": { $ref: "#/components/responses/NotFound" }
+        "409":
+          description: A rebuild of this tenant's projections is already running.
+          content:
+            application/problem+json:
+              schema: { $ref: "#/components/schemas/Problem" }
+        "500": { $ref: "#/components/responses/StorageError" }
+        "503": { $ref: "#/components/responses/ShuttingDown" }
 components:
+  parameters:
+    User:
+      name: user
+      in: query
+      required: true
+      schema: { type: string, format: uuid }
+      description: The user the query is about (an agent token may only name its own user).
+    FromDate:
+      name: from
+      in: query
+      required: true
+      schema: { type: string, format: date }
+      description: First local date, YYYY-MM-DD in the tenant's time zone.
+    ToDate:
+      name: to
+      in: query
+      schema: { type: string, format: date }
+      description: Last local date (inclusive; default `from`); at most 367 days after `from`.
+    AsOf:
+      name: as_of
+      in: query
+      schema:
+        oneOf:
+          - { type: integer, minimum: 0 }
+          - { type: string, format: date-time }
+      description: |
+        Answer from the log as it stood after this sequence, or after the last
+        event recorded (server clock) at or before this time, computed apart
+        from the live projections. Admin tokens only: it replays the log.
+    WaitForSeq:
+      name: wait_for_seq
+      in: query
+      schema: { type: integer, minimum: 1 }
+      description: |
+        Read your writes: first wait until the projections include this
+        sequence (an ingest's `seq`). 400 when it is after the log's last
+        sequence; 503 with Retry-After when not reached within `wait_timeout`.
+    WaitTimeout:
+      name: wait_timeout
+      in: query
+      schema: { type: integer, minimum: 1, maximum: 30, default: 5 }
+      description: Seconds `wait_for_seq` waits at most.
   securitySchemes:
     bearer:
       type: http
@@ -279,7 +523,7 @@ components:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
     Forbidden:
-      description: The token may not do this (an agent token on an admin route, a tenant token on an operator route, the operator token on a tenant route, a deactivated user's bound token).
+      description: The token may not do this (an agent token on an admin route, a tenant token on an operator route, the operator token on a tenant route, a deactivated user's bound token, an agent token reading another user's data or using `as_of`).
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
@@ -310,6 +554,16 @@ components:
           schema: { $ref: "#/components/schemas/Problem" }
     ShuttingDown:
       description: The server is draining its queues to stop; retry on another instance or later.
+      content:
+        application/problem+json:
+          schema: { $ref: "#/components/schemas/Problem" }
+    ProjectionsBehind:
+      description: |
+        The projections did not reach `wait_for_seq` in time (retry after
+        Retry-After seconds), the server is busy, or it is shutting down.
+      headers:
+        Retry-After:
+          schema: { type: integer }
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
@@ -431,5 +685,130 @@ components:
         tokens:
           type: array
           items: { $ref: "#/components/schemas/Token" }
+    Figures:
+      type: object
+      description: A day's (or a period's) figures; durations in seconds, instants RFC 3339.
+      properties:
+        active_seconds: { type: number }
+        afk_seconds: { type: number }
+        apps: { type: object, additionalProperties: { type: number }, description: Seconds per app, largest first. }
+        categories: { type: object, additionalProperties: { type: number } }
+        first_activity: { type: [string, "null"], format: date-time }
+        last_activity: { type: [string, "null"], format: date-time }
+        clock_in: { type: array, items: { type: string, format: date-time } }
+        clock_out: { type: array, items: { type: string, format: date-time } }
+        attended_seconds: { type: number }
+        projects: { type: object, additionalProperties: { type: number } }
+        events: { type: integer }
+    TimelineItem:
+      type: object
+      required: [start, end, duration, type, data, events, seqs]
+      properties:
+        start: { type: string, format: date-time }
+        end: { type: string, format: date-time }
+        duration: { type: number, description: Seconds. }
+        type: { type: string }
+        data: { type: object, description: The effective payload, corrections applied. }
+        category: { type: string }
+        events: { type: array, items: { type: string, format: uuid }, description: "The samples' ids, then the corrections applied to them." }
+        seqs: { type: array, items: { type: integer } }
+    TimelinePage:
+      type: object
+      required: [items, next]
+      properties:
+        items:
+          type: array
+          items: { $ref: "#/components/schemas/TimelineItem" }
+        next: { type: [string, "null"], description: Pass as `after` for the next page; null on the last. }
+    DailyRow:
+      allOf:
+        - type: object
+          required: [user, date]
+          properties:
+            user: { type: string, format: uuid }
+            date: { type: string, format: date }
+        - $ref: "#/components/schemas/Figures"
+    TeamReport:
+      type: object
+      required: [manager, from, to, totals, top_apps, top_categories, members]
+      properties:
+        manager: { type: string, format: uuid }
+        from: { type: string, format: date }
+        to: { type: string, format: date }
+        totals: { $ref: "#/components/schemas/Figures" }
+        top_apps: { type: array, items: { $ref: "#/components/schemas/NamedSeconds" } }
+        top_categories: { type: array, items: { $ref: "#/components/schemas/NamedSeconds" } }
+        cost: { type: number, description: Only with cost=true (and an hourly rate set). }
+        members:
+          type: array
+          items:
+            type: object
+            required: [user, role, active, days_attended, attended_seconds, totals]
+            properties:
+              user: { type: string, format: uuid }
+              role: { type: [string, "null"] }
+              active: { type: boolean }
+              days_attended: { type: integer }
+              attended_seconds: { type: number }
+              cost: { type: number, description: Only with cost=true. }
+              totals: { $ref: "#/components/schemas/Figures" }
+    NamedSeconds:
+      type: object
+      required: [name, seconds]
+      properties:
+        name: { type: string }
+        seconds: { type: number }
+    AuditRecord:
+      type: object
+      required: [seq, id, type, actor, user, ts, recorded, data]
+      properties:
+        seq: { type: integer }
+        id: { type: string, format: uuid }
+        type: { type: string }
+        actor: { type: [string, "null"] }
+        user: { type: [string, "null"], format: uuid }
+        ts: { type: string, format: date-time }
+        recorded: { type: string, format: date-time }
+        data: { type: object }
+        target: { type: string, format: uuid, description: The corrected or retracted event. }
+        target_seq: { type: integer }
+        before: { type: object, description: "A correction: the target's fields it replaced, as they were." }
+        after: { type: object, description: "A correction: the target's fields after it." }
+    AuditPage:
+      type: object
+      required: [records, next]
+      properties:
+        records:
+          type: array
+          items: { $ref: "#/components/schemas/AuditRecord" }
+        next: { type: [string, "null"], description: Pass as `after` for the next page; null on the last. }
+    PersonExport:
+      type: object
+      required: [tenant, user, person, events, timeline, daily]
+      properties:
+        tenant: { type: string }
+        user: { type: string, format: uuid }
+        person:
+          type: [object, "null"]
+          properties:
+            role: { type: [string, "null"] }
+            manager: { type: [string, "null"], format: uuid }
+            active: { type: boolean }
+        events: { type: array, items: { $ref: "#/components/schemas/StoredEvent" } }
+        timeline: { type: array, items: { $ref: "#/components/schemas/TimelineItem" } }
+        daily: { type: array, items: { $ref: "#/components/schemas/DailyRow" } }
+    ProjectionStatus:
+      type: object
+      required: [tenant, generation, checkpoint, head, lag, entries]
+      properties:
+        tenant: { type: string }
+        generation: { type: integer, description: The live generation (a rebuild switches it). }
+        checkpoint: { type: integer, description: The last sequence applied. }
+        head: { type: integer, description: The log's last sequence. }
+        lag: { type: integer, description: head − checkpoint. }
+        entries:
+          type: object
+          description: Stored entries per projection (timeline user-days, daily rows, audit records, people).
+          additionalProperties: { type: integer }
 
 """#

@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var maxEventsPerRequest = 10_000
     /// Most events one query response returns.
     public var maxQueryLimit = 10_000
+    /// Largest personal export `GET /v1/export` answers (it is built in memory; 422 beyond).
+    public var maxExportBytes = 64 << 20
     /// Seconds a client is told to wait after a 429.
     public var retryAfterSeconds = 1
     /// SHA-256 of the operator token, the only credential that may create tenants

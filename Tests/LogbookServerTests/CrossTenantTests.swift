@@ -24,6 +24,13 @@ struct CrossTenantTests {
         let revoked = try f.store.issueToken(tenant: acme, role: .admin, label: "revoked").token
         #expect(try f.store.revokeToken(tenant: acme, idOrToken: revoked))
         let betaIDs = try f.store.listTokens(tenant: beta).map(\.id)
+        let betaUser = "6b9f2ec5-1cfd-4033-aa22-a9dc692301fc"
+        // Agent tokens bound to a user: acme's to that user (no beta data, and no other user's),
+        // beta's to the same user id (its own tenant only).
+        let acmeOwn = try f.store.issueToken(tenant: acme, role: .agent, user: UUID128(betaUser)!).token
+        let acmeOther = try f.store.issueToken(
+            tenant: acme, role: .agent, user: UUID128("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d")!
+        ).token
         let spec = SpecChecker()
         let app = try buildApplication(configuration: .withOperator(), store: f.store, logger: quietLogger)
         try await app.test(.router) { client in
@@ -42,6 +49,15 @@ struct CrossTenantTests {
                 (.post, "/v1/tokens", "/v1/tokens", #"{"role":"admin"}"#),
                 (.get, "/v1/tokens", "/v1/tokens", nil),
                 (.delete, "/v1/tokens/{id}", "/v1/tokens/\(betaIDs[0])", nil),
+                // The projections, asked about the user beta's events are about (and wait for
+                // beta's last sequence, which acme's log does not have).
+                (.get, "/v1/timeline", "/v1/timeline?user=\(betaUser)", nil),
+                (.get, "/v1/daily", "/v1/daily?user=\(betaUser)&from=2025-01-01", nil),
+                (.get, "/v1/team", "/v1/team?manager=\(betaUser)&from=2025-01-01&cost=true", nil),
+                (.get, "/v1/audit", "/v1/audit?user=\(betaUser)", nil),
+                (.get, "/v1/export", "/v1/export?user=\(betaUser)", nil),
+                (.get, "/v1/projections", "/v1/projections", nil),
+                (.post, "/v1/projections/rebuild", "/v1/projections/rebuild", nil),
             ]
             let specOperations = Set(
                 spec.document.operations.filter { $0.path.hasPrefix("/v1/") }.map { "\($0.method) \($0.path)" })
@@ -59,6 +75,20 @@ struct CrossTenantTests {
                 let withRevoked = try await call(revoked)
                 #expect(withRevoked.status == .unauthorized, "\(method) \(template) with a revoked token")
                 let asAgent = try await call(f.agent)
+                // A user-bound agent token: its own user's timeline, daily figures and export only,
+                // and in its own tenant (empty here); another user's are 403, as is everything else.
+                let asOwn = try await call(acmeOwn)
+                let asOther = try await call(acmeOther)
+                #expect(
+                    asOther.status
+                        == (template == "/v1/events" && method == .post ? .unprocessableContent : .forbidden),
+                    "\(method) \(template) with another user's token")
+                switch (method, template) {
+                case (.post, "/v1/events"): #expect(asOwn.status == .unprocessableContent)
+                case (.get, "/v1/timeline"), (.get, "/v1/daily"), (.get, "/v1/export"):
+                    #expect(asOwn.status == .ok, "\(method) \(template) with the user's own token")
+                default: #expect(asOwn.status == .forbidden, "\(method) \(template) with a user-bound agent token")
+                }
                 if template == "/v1/events" && method == .post {
                     // An agent may ingest, but only into its own tenant: the beta event is refused.
                     #expect(asAgent.status == .unprocessableContent)
@@ -89,6 +119,13 @@ struct CrossTenantTests {
                     #expect(token.hasPrefix("lbk_acme_"))
                 case (.get, "/v1/tokens"): #expect(asAdmin.status == .ok)
                 case (.delete, "/v1/tokens/{id}"): #expect(asAdmin.status == .notFound)
+                case (.get, "/v1/timeline"): #expect(try json(asAdmin.body)["items"] == .array([]))
+                case (.get, "/v1/daily"): #expect(try json(asAdmin.body)["days"] == .array([]))
+                case (.get, "/v1/audit"): #expect(try json(asAdmin.body)["records"] == .array([]))
+                case (.get, "/v1/export"): #expect(try json(asAdmin.body)["events"] == .array([]))
+                case (.get, "/v1/team"), (.get, "/v1/projections"), (.post, "/v1/projections/rebuild"):
+                    #expect(asAdmin.status == .ok)
+                    #expect(!String(buffer: asAdmin.body).contains("\"head\":3"))
                 default: Issue.record("unexpected route \(method) \(template)")
                 }
             }

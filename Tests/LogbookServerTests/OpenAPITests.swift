@@ -30,7 +30,7 @@ struct OpenAPITests {
         let documented = Set(document.operations.map { "\($0.method) \($0.path)" })
         #expect(registered.subtracting(documented).isEmpty, "routes missing from the spec")
         #expect(documented.subtracting(registered).isEmpty, "spec operations with no route")
-        #expect(registered.count == 12)
+        #expect(registered.count == 19)
     }
 
     @Test("a request to every operation gets a status its operation documents")
@@ -58,6 +58,17 @@ struct OpenAPITests {
             #expect(read.status == .ok)
             let stats = try await spec.call(client, .get, "/v1/stats", token: f.admin)
             #expect(stats.status == .ok)
+            let user = "6b9f2ec5-1cfd-4033-aa22-a9dc692301fc"
+            for (template, query) in [
+                ("/v1/timeline", "?user=\(user)&wait_for_seq=1"), ("/v1/daily", "?user=\(user)&from=2025-01-01"),
+                ("/v1/team", "?manager=\(user)&from=2025-01-01&cost=true"), ("/v1/audit", "?limit=1"),
+                ("/v1/export", "?user=\(user)"), ("/v1/export", "?user=\(user)&format=csv"), ("/v1/projections", ""),
+            ] {
+                let r = try await spec.call(client, .get, template, uri: template + query, token: f.admin)
+                #expect(r.status == .ok, "\(template)\(query)")
+            }
+            let rebuild = try await spec.call(client, .post, "/v1/projections/rebuild", token: f.admin)
+            #expect(rebuild.status == .ok)
             let revoke = try await spec.call(
                 client, .delete, "/v1/tokens/{id}", uri: "/v1/tokens/\(id)", token: f.admin)
             #expect(revoke.status == .noContent)
@@ -67,6 +78,17 @@ struct OpenAPITests {
             let badType = try await spec.call(
                 client, .post, "/v1/tokens", token: f.admin, body: "{}", type: "text/plain")
             #expect(badType.status == .unsupportedMediaType)
+            let badDate = try await spec.call(
+                client, .get, "/v1/daily", uri: "/v1/daily?user=\(user)&from=yesterday", token: f.admin)
+            #expect(badDate.status == .badRequest)
+            var tiny = ServerConfiguration()
+            tiny.maxExportBytes = 10
+            let small = try buildApplication(configuration: tiny, store: f.store, logger: quietLogger)
+            try await small.test(.router) { client in
+                let tooLarge = try await spec.call(
+                    client, .get, "/v1/export", uri: "/v1/export?user=\(user)", token: f.admin)
+                #expect(tooLarge.status == .unprocessableContent)
+            }
         }
         let all = Set(spec.document.operations.map { "\($0.method) \($0.path)" })
         #expect(spec.visitedOperations == all)
