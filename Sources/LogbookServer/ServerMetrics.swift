@@ -18,6 +18,7 @@ public final class ServerMetrics: Sendable {
     let requestEvents: CoreMetrics.Recorder
     private let queuedEvents: CoreMetrics.Gauge
     private let openTenants: CoreMetrics.Gauge
+    private let projectionLag: CoreMetrics.Gauge
     /// Request counters by route, method and status, made on first use.
     private let requests = Mutex<[RequestKey: CoreMetrics.Counter]>([:])
 
@@ -49,6 +50,7 @@ public final class ServerMetrics: Sendable {
         requestEvents = CoreMetrics.Recorder(label: "logbook_ingest_request_events", factory: factory)
         queuedEvents = CoreMetrics.Gauge(label: "logbook_queued_events", factory: factory)
         openTenants = CoreMetrics.Gauge(label: "logbook_open_tenant_environments", factory: factory)
+        projectionLag = CoreMetrics.Gauge(label: "logbook_projection_lag_events", factory: factory)
     }
 
     /// Counts one answered request. `route` is the matched route template (never the raw path,
@@ -71,6 +73,7 @@ public final class ServerMetrics: Sendable {
     func exposition(store: LogStore) -> [UInt8] {
         queuedEvents.record(store.queuedEventCount)
         openTenants.record(store.openTenantCount)
+        projectionLag.record(Int(clamping: store.projectionLagEvents))
         return registry.emitToBuffer()
     }
 }

@@ -55,6 +55,12 @@ struct ProjectionScenario {
                     [Field(.email, .string("e@x")), Field(.role, .string("employee")), Field(.manager, .uuid(manager))])
             )
         }
+        // Category rules are set once, first: a rebuild applies the rules in force to all of
+        // history, so a change in the middle is not what this property compares (see
+        // `categoryRules` for that).
+        out.insert(
+            setting("categories", ##"[{"category":"Development","app":"^Code$"},{"category":"Chat","title":"#"}]"##),
+            at: 0)
         let apps = ["Code", "Slack", "Firefox"]
         let titles = ["main.swift", "#general", "docs — Logbook"]
         while out.count < n {
@@ -92,11 +98,6 @@ struct ProjectionScenario {
                 out.append(setting("timezone", "\"\(zone)\""))
             case 74..<76:
                 out.append(setting("pulsetime", "\(g.next() % 30)"))
-            case 76..<78:
-                out.append(
-                    setting(
-                        "categories",
-                        ##"[{"category":"Development","app":"^Code$"},{"category":"Chat","title":"#"}]"##))
             case 78..<80:
                 out.append(
                     event(
@@ -375,6 +376,30 @@ struct ProjectionTests {
         #expect(now.items.first?.data[1] == Field(.title, .string("b")))
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: dir.path + "/tmp")) ?? []
         #expect(leftovers.isEmpty)  // the scratch environments are removed
+    }
+
+    @Test("category rules apply from their event on; a rebuild applies the rules in force to all of history")
+    func categoryRules() async throws {
+        let dir = TemporaryDirectory()
+        let s = try store(dir)
+        defer { s.close() }
+        var p = ProjectionScenario(seed: 12)
+        let u = p.users[1]
+        let t0 = EventFactory.t0.microseconds
+        let before = p.window(u, at: t0, seconds: 60, app: "Code", title: "a")
+        let rules = p.setting("categories", #"[{"category":"Development","app":"^code$"}]"#)
+        let after = p.window(u, at: t0 + 120_000_000, seconds: 60, app: "Code", title: "a")
+        let out = try await s.append([before, rules, after], to: tenant)
+        #expect(try await s.waitForProjections(tenant, through: out[2].sequence!))
+        func categories() throws -> [String: Int64] {
+            try s.daily(tenant, user: u, from: "2025-01-01", to: "2025-01-01")[0].aggregate.categories
+        }
+        #expect(try categories() == ["Uncategorized": 60_000_000, "Development": 60_000_000])
+        try s.rebuildProjections(tenant)
+        #expect(try categories() == ["Development": 120_000_000])
+        // As of a point in the log, the rules of that point.
+        let then = try s.daily(tenant, user: u, from: "2025-01-01", to: "2025-01-01", asOf: .sequence(3))
+        #expect(then[0].aggregate.categories == ["Uncategorized": 60_000_000, "Development": 60_000_000])
     }
 
     @Test("bad query arguments get a typed error")

@@ -63,6 +63,29 @@ struct ObservabilityTests {
         }
     }
 
+    @Test("/metrics reports how many committed events the projections have not applied yet")
+    func projectionLag() async throws {
+        let metrics = ServerMetrics(registry: PrometheusCollectorRegistry())
+        let dir = TemporaryDirectory()
+        var options = testOptions()
+        options.projectionThreads = 0  // nothing follows the log until asked
+        let store = try LogStore(directory: dir.path, options: options, metrics: metrics.factory)
+        defer { store.close() }
+        let tenant = TenantID("acme")!
+        let agent = try store.issueToken(tenant: tenant, role: .agent).token
+        let app = try buildApplication(
+            configuration: ServerConfiguration(), store: store, logger: quietLogger, metrics: metrics)
+        try await app.test(.router) { client in
+            let posted = try await send(client, .post, "/v1/events", token: agent, body: "[\(event(1)),\(event(2))]")
+            #expect(posted.status == .ok)
+            let behind = String(buffer: try await send(client, .get, "/metrics").body)
+            #expect(value(behind, "logbook_projection_lag_events") == 2)
+            try store.catchUpProjections(tenant)
+            let caughtUp = String(buffer: try await send(client, .get, "/metrics").body)
+            #expect(value(caughtUp, "logbook_projection_lag_events") == 0)
+        }
+    }
+
     @Test("one log line per request with method, path, status, duration, tenant, events; never a token or payload")
     func requestLogs() async throws {
         let f = try Fixture()

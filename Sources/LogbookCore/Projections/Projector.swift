@@ -22,6 +22,15 @@ struct Projector {
 
     static let settingsPrefix = Array("settings/".utf8)
 
+    /// The stored JSON of setting `key` in `tables`, if any.
+    static func setting<T: Transaction & ~Copyable>(
+        _ key: String, tables: ProjectionTables, in txn: borrowing T
+    ) throws -> String? {
+        try (settingsPrefix + Array(key.utf8)).withUnsafeBytes { k in
+            try txn.get(tables.state, key: k) { $0.map { String(decoding: $0, as: UTF8.self) } }
+        }
+    }
+
     init<T: Transaction & ~Copyable>(tables: ProjectionTables, in txn: borrowing T) throws {
         self.tables = tables
         checkpoint = try tables.checkpoint(in: txn)
@@ -35,6 +44,16 @@ struct Projector {
             }
         }
         self.settings = settings
+    }
+
+    /// Category rules fixed for this fold (a rebuild applies the current rules to all of
+    /// history); `categories` settings events are then stored but not applied.
+    private var pinnedCategories = false
+
+    /// Applies `json` as the category rules for every event this projector folds.
+    mutating func pinCategories(_ json: String) {
+        settings.apply(key: "categories", json: json)
+        pinnedCategories = true
     }
 
     /// Number of chunks and days held in memory, for the caller's flush policy.
@@ -54,7 +73,7 @@ struct Projector {
         case .settingsChanged:
             if case .string(let key)? = e[.key], case .string(let json)? = e[.value] {
                 try put(tables.state, Projector.settingsPrefix + Array(key.utf8), Array(json.utf8), txn)
-                settings.apply(key: key, json: json)
+                if !(pinnedCategories && key == "categories") { settings.apply(key: key, json: json) }
             }
         case .userInvited, .userRoleChanged, .userDeactivated, .userReactivated, .teamMemberAdded,
             .teamMemberRemoved:

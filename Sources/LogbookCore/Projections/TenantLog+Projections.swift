@@ -58,15 +58,17 @@ extension TenantLog {
     func rebuildProjections(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
         projectionLock.lock()
         defer { projectionLock.unlock() }
-        let target = try env.write { (txn: inout WriteTransaction) throws in
+        // The category rules in force now apply to all of history (specs/projections.md).
+        let (target, rules) = try env.write { (txn: inout WriteTransaction) throws in
             let live = try liveTables(in: txn)
             let target = live.generation == 1 ? projectionTables.1 : projectionTables.0
             try target.clear(in: txn)
-            return target
+            return (target, try Projector.setting("categories", tables: live, in: txn))
         }
         while true {
             let (applied, head, done) = try env.write { (txn: inout WriteTransaction) throws in
                 var projector = try Projector(tables: target, in: txn)
+                if let rules { projector.pinCategories(rules) }
                 let head = try storedHead(in: txn)
                 let upTo = min(head, projector.checkpoint + TenantLog.projectionBatchEvents)
                 try applyLog(to: &projector, upTo: upTo, txn)

@@ -75,6 +75,18 @@ public final class LogStore: Sendable {
         return names.compactMap(TenantID.init).sorted()
     }
 
+    /// Committed events the live projections of the open tenants have not applied yet, as
+    /// this process last saw them (for the projection-lag gauge; cheap: no I/O).
+    public var projectionLagEvents: UInt64 {
+        table.withLock { t in
+            t.open.values.reduce(0) { sum, slot in
+                let head = slot.log.committed.load(ordering: .relaxed)
+                let applied = slot.log.projected.load(ordering: .relaxed)
+                return sum + (head > applied ? head - applied : 0)
+            }
+        }
+    }
+
     /// Number of tenant environments open right now (bounded by `maxOpenTenants`).
     public var openTenantCount: Int { table.withLock { $0.open.count } }
 

@@ -177,6 +177,10 @@ final class TenantLog: @unchecked Sendable {
         committed = Atomic(head.lastSequence)
         compressor = ZstdCompressor(level: options.compressionLevel)
         nextTrainingAt = head.dictionaryID == 0 ? UInt64(options.dictionaryTrainingEvents) : .max
+        // Where the live projections stand, for the lag this process reports before it first
+        // catches up.
+        let checkpoint = try env.read { txn in try liveTables(in: txn).checkpoint(in: txn) }
+        projected.store(checkpoint, ordering: .relaxed)
     }
 
     /// fsyncs a directory so that entries created in it are durable.
