@@ -80,7 +80,7 @@ enum ProjectionBenchmark {
         // 3. Live lag: ingest the file at full speed with live projections, and sample how long
         //    the oldest unprojected commit of any tenant has waited.
         var liveOptions = LogStore.Options()
-        liveOptions.projectionThreads = 1
+        liveOptions.projectionThreads = LogStore.Options().projectionThreads  // the default
         let live = try LogStore(directory: scratch + "/live", options: liveOptions)
         let done = Atomic<Bool>(false)
         let sampler = LagSampler(store: live)

@@ -98,9 +98,9 @@ struct ProjectionReader {
         _ user: UserID, from: Int64, to: Int64, in txn: borrowing T
     ) throws -> [TimelineEntry] {
         var out: [TimelineEntry] = []
-        // Day keys are unsigned: events before 2000 are refused, so days start at 0 here.
-        let first = max(0, Projector.utcDay(from) - 1)
-        let last = Projector.utcDay(max(from, to - 1))
+        // Chunk keys are unsigned hours: events before 2000 are refused, so they start at 0.
+        let range = Projector.chunks(overlapping: from, to)
+        let (first, last) = (range.lowerBound, range.upperBound)
         try txn.withCursor(tables.timeline) { cursor in
             let startKey = ProjectionKey.userDay(user, first)
             var entry = try startKey.withUnsafeBytes { try cursor.seek(atLeast: $0) }

@@ -9,7 +9,7 @@ import LogbookLMDB
 /// cleared, not dropped: a reader still in an older snapshot keeps valid database handles.
 struct ProjectionTables: Sendable {
     let generation: UInt8
-    /// user (16 B) + UTC day (u32 big-endian) → timeline chunk (`TimelineChunk`).
+    /// user (16 B) + UTC hour (u32 big-endian, hours since 1970) → timeline chunk (`TimelineChunk`).
     let timeline: Database
     /// user (16 B) + local day (u32 big-endian) → `DailyAggregate`.
     let daily: Database

@@ -15,9 +15,12 @@ struct Projector {
     private var days: [UserDay: DailyAggregate] = [:]
     private var people: [UserID: PersonRecord] = [:]
 
+    /// A user and a day number (daily aggregates) or an hour number (timeline chunks).
     struct UserDay: Hashable {
         var user: UserID
         var day: Int32
+
+        func hash(into h: inout Hasher) { h.combine(user.low &+ user.high &* 31 &+ UInt64(UInt32(bitPattern: day))) }
     }
 
     static let settingsPrefix = Array("settings/".utf8)
@@ -86,7 +89,7 @@ struct Projector {
         if let user = e.subject, e.type != .eventCorrected, e.type != .eventRetracted {
             var entry = TimelineEntry(event: e, category: nil)
             if e.type == .activityWindow { entry.category = category(of: e) }
-            let key = UserDay(user: user, day: Projector.utcDay(e.occurredAt.microseconds))
+            let key = UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds))
             try loadChunk(key, txn)
             try chunks[key]!.insert(entry)  // in place: a local copy would copy the chunk's bytes
             for day in localDays(of: e) {
@@ -117,8 +120,17 @@ struct Projector {
         return first...max(first, settings.timeZone.day(of: end))
     }
 
-    static func utcDay(_ t: Int64) -> Int32 {
-        Int32(t >= 0 ? t / DayCalendar.dayMicros : (t - DayCalendar.dayMicros + 1) / DayCalendar.dayMicros)
+    /// The timeline chunk an instant falls in: its UTC hour. Hours, not days: a live batch
+    /// rewrites the chunks it touches, and an hour of one user's samples is small.
+    static func chunk(_ t: Int64) -> Int32 {
+        Int32(clamping: t >= 0 ? t / DayCalendar.hourMicros : (t - DayCalendar.hourMicros + 1) / DayCalendar.hourMicros)
+    }
+
+    /// Chunks that can hold entries overlapping [from, to): entries last at most a day, so
+    /// from a day before `from` on.
+    static func chunks(overlapping from: Int64, _ to: Int64) -> ClosedRange<Int32> {
+        let first = max(0, chunk(from) - 24)
+        return first...max(first, chunk(max(from, to - 1)))
     }
 
     // MARK: Corrections
@@ -133,7 +145,7 @@ struct Projector {
             link.kind == .link, let user = e.subject
         else { return }
         audit?.target = link.root
-        let key = UserDay(user: user, day: Projector.utcDay(link.occurred))
+        let key = UserDay(user: user, day: Projector.chunk(link.occurred))
         try loadChunk(key, txn)
         guard let before = try chunks[key]!.entry(link.root) else { return }  // retracted before
         audit?.targetID = before.event.id
@@ -180,10 +192,7 @@ struct Projector {
     private mutating func recompute(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
         let bounds = settings.timeZone.bounds(of: key.day)
         var aggregate = DailyAggregate()
-        // Entries start at most a day before they end: the chunk of the day before counts too.
-        let first = Projector.utcDay(bounds.lowerBound) - 1
-        let last = Projector.utcDay(bounds.upperBound - 1)
-        for d in first...last {
+        for d in Projector.chunks(overlapping: bounds.lowerBound, bounds.upperBound) {
             let k = UserDay(user: key.user, day: d)
             try loadChunk(k, txn)
             for entry in try chunks[k]!.entries() { aggregate.add(entry, bounds: bounds) }

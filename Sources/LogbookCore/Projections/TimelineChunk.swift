@@ -1,4 +1,4 @@
-/// One user's effective events of one UTC day, in the `timeline` database: records sorted by
+/// One user's effective events of one UTC hour, in the `timeline` database: records sorted by
 /// (occurred-at, sequence), each
 ///
 ///     occurred-at i64 | sequence u64 | end i64 | length u32 (little-endian) | entry (`TimelineEntry`)

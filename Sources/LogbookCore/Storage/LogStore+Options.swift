@@ -20,7 +20,7 @@ extension LogStore {
         public var commitThreads = 8
         /// Threads that keep projections up to date after commits (0: projections are brought
         /// up to date only when queried or rebuilt, e.g. for bulk loads).
-        public var projectionThreads = 1
+        public var projectionThreads = 2
         /// Virtual size reserved per tenant environment; files grow only as data is written.
         public var mapSize = 1 << 36
         /// zstd level for block bodies.
