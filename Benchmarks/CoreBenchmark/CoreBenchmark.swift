@@ -51,6 +51,9 @@ enum CoreBenchmark {
         resetPeakRSS()
         var options = LogStore.Options()
         options.maxBatchEvents = 1000
+        // The log alone: projections (their CPU and their bytes) are measured by `tools/bench
+        // projections`.
+        options.projectionThreads = 0
         if let level = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_ZSTD_LEVEL"].flatMap(Int32.init) {
             options.compressionLevel = level  // for exploring the size/speed trade-off; figures use the default
         }
@@ -166,6 +169,7 @@ enum CoreBenchmark {
     static func fileIngestChild(workload: String, directory: String) throws {
         var options = LogStore.Options()
         options.maxBatchEvents = 1000
+        options.projectionThreads = 0  // the log alone, as above
         let store = try LogStore(directory: directory, options: options)
         let report = try NDJSONIngester(store: store).ingest(path: workload)
         store.close()
