@@ -22,14 +22,20 @@ public struct DailyAggregate: Sendable, Equatable {
 
     public init() {}
 
+    /// An event's start, its overlap [lo, hi) with a day's UTC bounds and that overlap's length,
+    /// and whether it starts inside the day: what `add` and `remove` both count by.
+    private static func part(
+        of e: Event, in bounds: Range<Int64>
+    ) -> (start: Int64, lo: Int64, hi: Int64, micros: Int64, pointInside: Bool) {
+        let start = e.occurredAt.microseconds
+        let (lo, hi) = (max(start, bounds.lowerBound), min(start + max(0, e.duration ?? 0), bounds.upperBound))
+        return (start, lo, hi, max(0, hi - lo), bounds.contains(start))
+    }
+
     /// Adds `entry`'s part of local day `day` (UTC bounds `bounds`).
     mutating func add(_ entry: TimelineEntry, bounds: Range<Int64>) {
         let e = entry.event
-        let start = e.occurredAt.microseconds
-        let duration = max(0, e.duration ?? 0)
-        let (lo, hi) = (max(start, bounds.lowerBound), min(start + duration, bounds.upperBound))
-        let micros = max(0, hi - lo)
-        let pointInside = bounds.contains(start)
+        let (start, lo, hi, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
         switch e.type {
         case .activityWindow:
             guard pointInside || micros > 0 else { return }
@@ -70,11 +76,7 @@ public struct DailyAggregate: Sendable, Equatable {
     /// `keepBounds`: the entry is re-added with the same times right after (a correction).
     mutating func remove(_ entry: TimelineEntry, bounds: Range<Int64>, keepBounds: Bool) -> Bool {
         let e = entry.event
-        let start = e.occurredAt.microseconds
-        let duration = max(0, e.duration ?? 0)
-        let (lo, hi) = (max(start, bounds.lowerBound), min(start + duration, bounds.upperBound))
-        let micros = max(0, hi - lo)
-        let pointInside = bounds.contains(start)
+        let (start, lo, hi, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
         func take(_ map: inout [String: Int64], _ key: String, _ v: Int64) -> Bool {
             guard v > 0 else { return true }
             guard let old = map[key], old >= v else { return false }
