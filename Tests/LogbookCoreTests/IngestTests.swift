@@ -12,9 +12,9 @@ struct IngestTests {
     }
 
     @Test(
-        "lines split across read chunks are ingested whole, and rejections name the right line",
-        arguments: [64, 300, 1 << 20])
-    func chunked(chunkBytes: Int) throws {
+        "lines split across read chunks (and parallel parts) are ingested whole, in order; rejections name the right line",
+        arguments: [64, 300, 1 << 20], [1, 2, 3])
+    func chunked(chunkBytes: Int, parallelism: Int) throws {
         let dir = TemporaryDirectory()
         var lines: [String] = []
         for i in 1...200 {
@@ -31,6 +31,7 @@ struct IngestTests {
         defer { store.close() }
         var ingester = NDJSONIngester(store: store)
         ingester.chunkBytes = chunkBytes
+        ingester.parallelism = parallelism
         ingester.batchEvents = 7
         let report = try ingester.ingest(path: path)
         if chunkBytes < 200 {
