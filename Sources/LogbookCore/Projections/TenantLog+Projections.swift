@@ -39,6 +39,7 @@ extension TenantLog {
         defer { projectionLock.unlock() }
         var position = try projectionPosition()
         while position.checkpoint < position.head {
+            let before = position.checkpoint
             position = try env.write { (txn: inout WriteTransaction) throws in
                 var projector = try Projector(tables: try liveTables(in: txn), in: txn)
                 let head = try storedHead(in: txn)
@@ -48,6 +49,7 @@ extension TenantLog {
                 return (projector.checkpoint, head)
             }
             projected.store(position.checkpoint, ordering: .releasing)
+            try TenantLog.requireProgress(before, position.checkpoint, position.head, tenant)
         }
         projected.store(position.checkpoint, ordering: .releasing)
         return position.checkpoint
@@ -65,6 +67,7 @@ extension TenantLog {
             try target.clear(in: txn)
             return (target, try Projector.setting("categories", tables: live, in: txn))
         }
+        var checkpointBefore: UInt64 = 0
         while true {
             let (applied, head, done) = try env.write { (txn: inout WriteTransaction) throws in
                 var projector = try Projector(tables: target, in: txn)
@@ -83,10 +86,20 @@ extension TenantLog {
                 return (projector.checkpoint, head, true)
             }
             progress(applied, head)
+            try TenantLog.requireProgress(checkpointBefore, applied, head, tenant)
+            checkpointBefore = applied
             if done {
                 projected.store(applied, ordering: .releasing)
                 return applied
             }
+        }
+    }
+
+    /// A batch that applied nothing while the log holds more means the log lacks those
+    /// sequences: fail instead of trying forever.
+    static func requireProgress(_ before: UInt64, _ after: UInt64, _ head: UInt64, _ tenant: TenantID) throws {
+        if after == before && after < head {
+            throw LogError(.corrupt, "the projections of tenant \(tenant) cannot get past sequence \(after)")
         }
     }
 
@@ -147,6 +160,7 @@ extension TenantLog {
         var checkpoint: UInt64 = 0
         var done = false
         while !done && checkpoint < last {
+            let before = checkpoint
             try env.read { logTxn in
                 try scratch.write { (txn: inout WriteTransaction) throws in
                     var projector = try Projector(tables: tables, in: txn)
@@ -159,6 +173,7 @@ extension TenantLog {
                     done = stopped || upTo == last
                 }
             }
+            if !done { try TenantLog.requireProgress(before, checkpoint, last, tenant) }
         }
         return (scratch, tables, checkpoint)
     }
