@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import LogbookCore
-import LogbookJSON
 
 struct Query: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +43,7 @@ struct Query: ParsableCommand {
         _ = try tenantsToUse(logStore, tenant)
         let asOf = try asOf.map(parseAsOf)
         if asOf == nil { try logStore.catchUpProjections(t) }
-        var w = JSONWriter(capacity: 1 << 16)
+        let document: [UInt8]
         var lines: [String] = []
         switch kind {
         case .timeline:
@@ -52,12 +51,7 @@ struct Query: ParsableCommand {
             let page = try logStore.timeline(
                 t, user: u, from: try time(from) ?? Timestamp(microseconds: 0),
                 to: try time(to) ?? Timestamp(microseconds: Int64.max / 2), after: after, limit: limit, asOf: asOf)
-            w.beginObject()
-            w.writeKey("items")
-            w.beginArray()
-            for item in page.items { item.writeJSON(into: &w) }
-            w.endArray()
-            writeNext(&w, page.next)
+            document = ProjectionDocument.timeline(page)
             lines = page.items.map { item in
                 let data = item.data.map { "\($0.key.name)=\(shortValue($0.value))" }.joined(separator: " ")
                 return "\(item.start)  \(pad(seconds(item.end.microseconds - item.start.microseconds), 9))  "
@@ -67,11 +61,7 @@ struct Query: ParsableCommand {
             let u = try required(user, "--user")
             let (a, b) = try dates()
             let rows = try logStore.daily(t, user: u, from: a, to: b, asOf: asOf)
-            w.beginObject()
-            w.writeKey("days")
-            w.beginArray()
-            for r in rows { r.writeJSON(into: &w) }
-            w.endArray()
+            document = ProjectionDocument.daily(rows)
             lines = rows.map { r in
                 let top = r.aggregate.apps.max { $0.value < $1.value }.map { "\($0.key)" } ?? "-"
                 return "\(r.date)  active \(pad(seconds(r.aggregate.activeMicros), 9))  afk "
@@ -82,9 +72,7 @@ struct Query: ParsableCommand {
             let m = try required(team, "--team")
             let (a, b) = try dates()
             let report = try logStore.team(t, manager: m, from: a, to: b, includeCost: cost, asOf: asOf)
-            w.beginObject()
-            w.writeKey("team")
-            report.writeJSON(into: &w)
+            document = ProjectionDocument.team(report)
             lines = report.members.map { m in
                 "\(m.user)  \(pad(m.role ?? "-", 9, left: true))  active \(pad(seconds(m.totals.activeMicros), 10))"
                     + "  days attended \(pad("\(m.daysAttended)", 3))" + (m.cost.map { "  cost \($0)" } ?? "")
@@ -104,29 +92,17 @@ struct Query: ParsableCommand {
                 filter.after = s
             }
             let page = try logStore.audit(t, filter: filter, asOf: asOf)
-            w.beginObject()
-            w.writeKey("records")
-            w.beginArray()
-            for r in page.records { r.writeJSON(into: &w) }
-            w.endArray()
-            writeNext(&w, page.next.map { "\($0)" })
+            document = ProjectionDocument.audit(page)
             lines = page.records.map { r in
                 "\(pad("\(r.event.sequence)", 8))  \(r.event.occurredAt)  \(pad(r.event.type.name, 22, left: true))  "
                     + "user \(r.event.subject?.description ?? "-")" + (r.targetID.map { "  target \($0)" } ?? "")
             }
         }
-        w.endObject()
         if format == .json {
-            w.bytes.append(UInt8(ascii: "\n"))
-            FileHandle.standardOutput.write(Data(w.bytes))
+            FileHandle.standardOutput.write(Data(document + [UInt8(ascii: "\n")]))
         } else {
             for l in lines { say(l) }
         }
-    }
-
-    private func writeNext(_ w: inout JSONWriter, _ next: String?) {
-        w.writeKey("next")
-        if let next { w.writeString(next) } else { w.writeNull() }
     }
 
     private func required(_ s: String?, _ name: String) throws -> UserID {

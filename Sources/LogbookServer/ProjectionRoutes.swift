@@ -57,18 +57,8 @@ final class ProjectionRoutes: Sendable {
         try await waitIfAsked(q, caller)
         let store = store, tenant = caller.tenant
         let bytes = try await offload(context, tenant) { () throws(LogError) -> [UInt8] in
-            let page = try store.timeline(
-                tenant, user: user, from: from, to: to, after: after, limit: limit, asOf: asOf)
-            var w = JSONWriter(capacity: 1024 + page.items.count * 256)
-            w.beginObject()
-            w.writeKey("items")
-            w.beginArray()
-            for item in page.items { item.writeJSON(into: &w) }
-            w.endArray()
-            w.writeKey("next")
-            if let next = page.next { w.writeString(next) } else { w.writeNull() }
-            w.endObject()
-            return w.bytes
+            ProjectionDocument.timeline(
+                try store.timeline(tenant, user: user, from: from, to: to, after: after, limit: limit, asOf: asOf))
         }
         return jsonResponse(.ok, bytes)
     }
@@ -84,15 +74,7 @@ final class ProjectionRoutes: Sendable {
         try await waitIfAsked(q, caller)
         let store = store, tenant = caller.tenant
         let bytes = try await offload(context, tenant) { () throws(LogError) -> [UInt8] in
-            let rows = try store.daily(tenant, user: user, from: from, to: to, asOf: asOf)
-            var w = JSONWriter(capacity: 256 + rows.count * 512)
-            w.beginObject()
-            w.writeKey("days")
-            w.beginArray()
-            for row in rows { row.writeJSON(into: &w) }
-            w.endArray()
-            w.endObject()
-            return w.bytes
+            ProjectionDocument.daily(try store.daily(tenant, user: user, from: from, to: to, asOf: asOf))
         }
         return jsonResponse(.ok, bytes)
     }
@@ -111,13 +93,8 @@ final class ProjectionRoutes: Sendable {
         try await waitIfAsked(q, caller)
         let store = store, tenant = caller.tenant
         let bytes = try await offload(context, tenant) { () throws(LogError) -> [UInt8] in
-            let report = try store.team(tenant, manager: manager, from: from, to: to, includeCost: cost, asOf: asOf)
-            var w = JSONWriter(capacity: 4096)
-            w.beginObject()
-            w.writeKey("team")
-            report.writeJSON(into: &w)
-            w.endObject()
-            return w.bytes
+            ProjectionDocument.team(
+                try store.team(tenant, manager: manager, from: from, to: to, includeCost: cost, asOf: asOf))
         }
         return jsonResponse(.ok, bytes)
     }
@@ -160,17 +137,7 @@ final class ProjectionRoutes: Sendable {
         try await waitIfAsked(q, caller)
         let store = store, tenant = caller.tenant, f = filter
         let bytes = try await offload(context, tenant) { () throws(LogError) -> [UInt8] in
-            let page = try store.audit(tenant, filter: f, asOf: asOf)
-            var w = JSONWriter(capacity: 1024 + page.records.count * 320)
-            w.beginObject()
-            w.writeKey("records")
-            w.beginArray()
-            for r in page.records { r.writeJSON(into: &w) }
-            w.endArray()
-            w.writeKey("next")
-            if let next = page.next { w.writeString(String(next)) } else { w.writeNull() }
-            w.endObject()
-            return w.bytes
+            ProjectionDocument.audit(try store.audit(tenant, filter: f, asOf: asOf))
         }
         return jsonResponse(.ok, bytes)
     }

@@ -159,3 +159,51 @@ extension AuditRecord {
         w.endObject()
     }
 }
+
+/// The JSON documents queries answer with, the same from the CLI and the HTTP API:
+/// `{"items": […], "next": …}`, `{"days": […]}`, `{"team": {…}}`, `{"records": […], "next": …}`.
+public enum ProjectionDocument {
+    public static func timeline(_ page: TimelinePage) -> [UInt8] {
+        var w = JSONWriter(capacity: 1024 + page.items.count * 256)
+        w.beginObject()
+        w.writeKey("items")
+        w.beginArray()
+        for item in page.items { item.writeJSON(into: &w) }
+        w.endArray()
+        w.key("next", page.next)
+        w.endObject()
+        return w.bytes
+    }
+
+    public static func daily(_ rows: [DailyRow]) -> [UInt8] {
+        var w = JSONWriter(capacity: 256 + rows.count * 512)
+        w.beginObject()
+        w.writeKey("days")
+        w.beginArray()
+        for row in rows { row.writeJSON(into: &w) }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    public static func team(_ report: TeamReport) -> [UInt8] {
+        var w = JSONWriter(capacity: 4096)
+        w.beginObject()
+        w.writeKey("team")
+        report.writeJSON(into: &w)
+        w.endObject()
+        return w.bytes
+    }
+
+    public static func audit(_ page: AuditPage) -> [UInt8] {
+        var w = JSONWriter(capacity: 1024 + page.records.count * 320)
+        w.beginObject()
+        w.writeKey("records")
+        w.beginArray()
+        for r in page.records { r.writeJSON(into: &w) }
+        w.endArray()
+        w.key("next", page.next.map { String($0) })
+        w.endObject()
+        return w.bytes
+    }
+}

@@ -89,8 +89,6 @@ struct ProjectionReader {
         try Projector(tables: tables, in: txn).settings
     }
 
-    func checkpoint<T: Transaction & ~Copyable>(in txn: borrowing T) throws -> UInt64 { try tables.checkpoint(in: txn) }
-
     // MARK: Timeline
 
     /// Effective entries of `user` that overlap [from, to).

@@ -59,9 +59,6 @@ struct Projector {
         pinnedCategories = true
     }
 
-    /// Number of chunks and days held in memory, for the caller's flush policy.
-    var pending: Int { chunks.count + days.count }
-
     // MARK: Applying
 
     /// Applies `e` (the next event of the log). `log` reads the tenant's log: the same
@@ -195,7 +192,9 @@ struct Projector {
         for d in Projector.chunks(overlapping: bounds.lowerBound, bounds.upperBound) {
             let k = UserDay(user: key.user, day: d)
             try loadChunk(k, txn)
-            for entry in try chunks[k]!.entries() { aggregate.add(entry, bounds: bounds) }
+            for entry in try chunks[k]!.entries(overlapping: bounds.lowerBound, bounds.upperBound) {
+                aggregate.add(entry, bounds: bounds)
+            }
         }
         days[key] = aggregate
     }

@@ -109,11 +109,6 @@ struct TimelineChunk {
             try decode(r.offset, r.length)
         }
     }
-
-    /// Every entry, in order.
-    func entries() throws -> [TimelineEntry] {
-        try records().map { r in try decode(r.offset, r.length) }
-    }
 }
 
 /// One effective event in a user's timeline: the event with every correction of its chain
