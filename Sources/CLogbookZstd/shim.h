@@ -20,7 +20,7 @@ static inline size_t clogbook_zdict_train(void *dict, size_t capacity, const voi
     p.k = 256;
     p.d = 8;
     p.f = 16;
-    p.accel = 2;
+    p.accel = 10;
     p.splitPoint = 1.0;
     p.zParams.compressionLevel = level;
     return ZDICT_trainFromBuffer_fastCover(dict, capacity, samples, sizes, count, p);

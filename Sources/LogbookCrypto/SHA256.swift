@@ -60,37 +60,41 @@ public struct Digest: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The SHA-256 algorithm object, fetched once: OpenSSL 3 re-fetches on every use of
-/// `EVP_sha256()`, which costs more than hashing a small event.
+/// A SHA-256 hasher for many small inputs on one thread.
 ///
-/// `@unchecked Sendable`: OpenSSL documents fetched `EVP_MD` objects as safe to share between
-/// threads; it is never freed (it lives as long as the process).
-private final class FetchedAlgorithm: @unchecked Sendable {
-    let md: OpaquePointer
-    init() { md = EVP_MD_fetch(nil, "SHA256", nil)! }
-}
-private let sha256Algorithm = FetchedAlgorithm()
-
-/// A reusable SHA-256 context for hashing many small inputs on one thread.
+/// It uses OpenSSL's low-level SHA-256 (still accelerated with the CPU's SHA instructions)
+/// rather than EVP: EVP's per-digest init and final cost more than hashing a 100-byte event,
+/// and the chain hashes millions of those.
 public struct SHA256: ~Copyable {
-    private let ctx: OpaquePointer
+    private var ctx = SHA256_CTX()
 
-    public init() { ctx = EVP_MD_CTX_new()! }
-    deinit { EVP_MD_CTX_free(ctx) }
+    public init() {}
 
-    /// Hashes the concatenation of `parts`.
-    public mutating func hash(_ parts: UnsafeRawBufferPointer...) -> Digest {
-        precondition(EVP_DigestInit_ex2(ctx, sha256Algorithm.md, nil) == 1, "EVP_DigestInit_ex2")
-        for part in parts where part.count > 0 {
-            precondition(EVP_DigestUpdate(ctx, part.baseAddress, part.count) == 1, "EVP_DigestUpdate")
-        }
+    /// Hashes `bytes`.
+    public mutating func hash(_ bytes: UnsafeRawBufferPointer) -> Digest {
+        clogbook_sha256_init(&ctx)
+        update(bytes)
+        return final()
+    }
+
+    /// Hashes the concatenation of `a`, `b` and `c` (the chain's inner nodes: tag, left, right).
+    public mutating func hash(
+        _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, _ c: UnsafeRawBufferPointer
+    ) -> Digest {
+        clogbook_sha256_init(&ctx)
+        update(a)
+        update(b)
+        update(c)
+        return final()
+    }
+
+    private mutating func update(_ part: UnsafeRawBufferPointer) {
+        if part.count > 0 { clogbook_sha256_update(&ctx, part.baseAddress, part.count) }
+    }
+
+    private mutating func final() -> Digest {
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        var len: UInt32 = 0
-        withUnsafeMutableBytes(of: &out) { buffer in
-            precondition(
-                EVP_DigestFinal_ex(ctx, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), &len) == 1,
-                "EVP_DigestFinal_ex")
-        }
+        withUnsafeMutableBytes(of: &out) { clogbook_sha256_final(&ctx, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
         return Digest(a: out.0, b: out.1, c: out.2, d: out.3)
     }
 
@@ -110,5 +114,5 @@ public func secureRandomBytes(_ count: Int) -> [UInt8] {
     return out
 }
 
-@available(*, unavailable, message: "an EVP_MD_CTX belongs to one thread at a time")
+@available(*, unavailable, message: "a SHA-256 context belongs to one thread at a time")
 extension SHA256: Sendable {}
