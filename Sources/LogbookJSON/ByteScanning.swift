@@ -33,3 +33,36 @@ enum ByteScanning {
         UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 }
+
+/// Finds the end of a JSON string's plain run, eight bytes at a time: for callers that read
+/// strings without escapes straight from their input (the event validator's fast path).
+public enum PlainStringScan {
+    /// The index of the first byte at or after `start` (and before `end`) that is a quote, a
+    /// backslash or a control character — `end` when there is none — and whether every byte
+    /// before it was ASCII.
+    @inline(__always)
+    public static func scan(_ base: UnsafeRawPointer, from start: Int, to end: Int) -> (stop: Int, isASCII: Bool) {
+        var i = start
+        var high: UInt64 = 0
+        while i + 8 <= end {
+            let word = ByteScanning.load(base, i)
+            let special = ByteScanning.mustEscapeMask(word)
+            if special != 0 {
+                let n = special.trailingZeroBitCount >> 3
+                // Only the lanes before the stop count towards "ASCII".
+                let below: UInt64 = n == 0 ? 0 : (UInt64.max >> (64 - 8 * n))
+                high |= word & below & ByteScanning.highBits
+                return (i + n, high == 0)
+            }
+            high |= word & ByteScanning.highBits
+            i += 8
+        }
+        while i < end {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            if c == ASCII.quote || c == ASCII.backslash || c < 0x20 { return (i, high == 0) }
+            high |= UInt64(c & 0x80)
+            i += 1
+        }
+        return (end, high == 0)
+    }
+}

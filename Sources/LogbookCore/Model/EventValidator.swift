@@ -16,6 +16,12 @@ public struct EventValidator: Sendable {
 
     /// Parses and validates one NDJSON line.
     public func validate(line: UnsafeRawBufferPointer) throws(ValidationError) -> Validated {
+        if let fast = FastEventDecoder(now: now).decode(line) { return fast }
+        return try validateInGeneral(line: line)
+    }
+
+    /// `validate(line:)` through the JSON tree only (tests compare it with the fast path).
+    func validateInGeneral(line: UnsafeRawBufferPointer) throws(ValidationError) -> Validated {
         let value: JSONValue
         do {
             value = try JSONParser.parse(line)

@@ -1,6 +1,14 @@
 import DequeModule
 import Foundation
 
+/// Sets the calling thread's nice value; best effort (failure leaves the priority as it is).
+private func setNiceness(_ niceness: Int32) {
+    // On Linux the nice value belongs to each thread, and `who` 0 is the calling one.
+    #if os(Linux)
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+    #endif
+}
+
 /// A fixed pool of threads that run tenant commits.
 ///
 /// A tenant with pending appends is queued here at most once (its `scheduled` flag), so its
@@ -14,11 +22,19 @@ final class CommitScheduler: @unchecked Sendable {
     private var running = 0
     private let work: @Sendable (TenantLog) -> Void
 
-    init(threads: Int, name: String = "logbook-commit", work: @escaping @Sendable (TenantLog) -> Void) {
+    /// - Parameter niceness: the threads' nice value (Linux schedules threads one by
+    ///   one; 0 leaves it as it is): background work such as projections yields the CPU to commits and requests.
+    init(
+        threads: Int, name: String = "logbook-commit", niceness: Int32 = 0,
+        work: @escaping @Sendable (TenantLog) -> Void
+    ) {
         self.work = work
         running = threads
         for i in 0..<threads {
-            let thread = Thread { [self] in loop() }
+            let thread = Thread { [self] in
+                if niceness != 0 { setNiceness(niceness) }
+                loop()
+            }
             thread.name = "\(name)-\(i)"
             thread.start()
         }

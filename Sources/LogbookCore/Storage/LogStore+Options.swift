@@ -21,6 +21,9 @@ extension LogStore {
         /// Threads that keep projections up to date after commits (0: projections are brought
         /// up to date only when queried or rebuilt, e.g. for bulk loads).
         public var projectionThreads = 2
+        /// Nice value of the projection threads, so that under load commits and requests
+        /// get the CPU first (ack latency) while projections still keep up (weight ~1/3 at 5).
+        public var projectionNiceness: Int32 = 5
         /// Virtual size reserved per tenant environment; files grow only as data is written.
         public var mapSize = 1 << 36
         /// zstd level for block bodies.

@@ -61,7 +61,9 @@ public final class LogStore: Sendable {
         scheduler = CommitScheduler(threads: max(1, options.commitThreads)) { log in box.store?.runCommits(log) }
         projectionScheduler =
             options.projectionThreads > 0
-            ? CommitScheduler(threads: options.projectionThreads, name: "logbook-project") { log in
+            ? CommitScheduler(
+                threads: options.projectionThreads, name: "logbook-project", niceness: options.projectionNiceness
+            ) { log in
                 box.store?.runProjections(log)
             } : nil
         box.store = self
