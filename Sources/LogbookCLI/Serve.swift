@@ -11,6 +11,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the HTTP API (ingest and queries); SIGTERM or SIGINT drains the queues and exits 0.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup(title: "Engine") var engine: EngineOptions
     @Option(help: "Address to listen on, HOST:PORT (env LOGBOOK_LISTEN).")
     var listen: String = ProcessInfo.processInfo.environment["LOGBOOK_LISTEN"] ?? "127.0.0.1:8080"
     @Option(help: "Largest request body in bytes.") var maxBodyBytes: Int = 8 << 20
@@ -53,7 +54,7 @@ struct Serve: AsyncParsableCommand {
         // Before the store opens: it takes its commit metrics from the bootstrapped factory.
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        let logStore = try store.openStore()
+        let logStore = try store.openStore(options: engine.options())
         // Built first: a bad certificate or key stops here, before a demo tenant is made.
         let app = try buildApplication(
             configuration: config, store: logStore, logger: Logger(label: "logbook.server"), metrics: metrics)
@@ -166,5 +167,48 @@ struct Tokens: ParsableCommand {
             guard try logStore.revokeToken(tenant: t, idOrToken: token) else { throw CLIError("no such token") }
             say("revoked")
         }
+    }
+}
+
+/// The engine's limits and threads, for `serve`; the defaults are `LogStore.Options`'.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "How long a small commit waits for more appends to join it, microseconds (0: commit at once).")
+    var batchWindowUs: Int = LogStore.Options().maxBatchDelayMicros
+    @Option(help: "Most events one commit (one fsync) takes from a tenant's queue.")
+    var maxBatchEvents: Int = LogStore.Options().maxBatchEvents
+    @Option(help: "Events waiting in one tenant's queue before its appends get 429.")
+    var maxQueuedEventsPerTenant: Int = LogStore.Options().maxQueuedEventsPerTenant
+    @Option(help: "Events waiting in all queues before appends get 429.")
+    var maxQueuedEvents: Int = LogStore.Options().maxQueuedEvents
+    @Option(help: "Tenant environments kept open (LRU).")
+    var maxOpenTenants: Int = LogStore.Options().maxOpenTenants
+    @Option(help: "Threads that run commits.")
+    var commitThreads: Int = LogStore.Options().commitThreads
+    @Option(help: "Threads that keep projections live (0: only on query).")
+    var projectionThreads: Int = LogStore.Options().projectionThreads
+
+    func validate() throws {
+        let positive = [
+            ("--max-batch-events", maxBatchEvents), ("--max-queued-events-per-tenant", maxQueuedEventsPerTenant),
+            ("--max-queued-events", maxQueuedEvents), ("--max-open-tenants", maxOpenTenants),
+            ("--commit-threads", commitThreads),
+        ]
+        for (name, value) in positive where value < 1 { throw ValidationError("\(name) must be at least 1") }
+        if batchWindowUs < 0 || batchWindowUs > 1_000_000 {
+            throw ValidationError("--batch-window-us must be between 0 and 1000000")
+        }
+        if projectionThreads < 0 { throw ValidationError("--projection-threads must not be negative") }
+    }
+
+    func options() -> LogStore.Options {
+        var o = LogStore.Options()
+        o.maxBatchDelayMicros = batchWindowUs
+        o.maxBatchEvents = maxBatchEvents
+        o.maxQueuedEventsPerTenant = maxQueuedEventsPerTenant
+        o.maxQueuedEvents = maxQueuedEvents
+        o.maxOpenTenants = maxOpenTenants
+        o.commitThreads = commitThreads
+        o.projectionThreads = projectionThreads
+        return o
     }
 }

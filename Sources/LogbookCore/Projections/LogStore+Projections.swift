@@ -62,7 +62,8 @@ extension LogStore {
     }
 
     /// Waits until the projections of `tenant` include `sequence` (read-your-writes), at most
-    /// `timeout`; catches up itself when no projection thread runs. False on timeout.
+    /// `timeout`; once `sequence` is committed it catches up itself rather than wait for the
+    /// next projection turn. False on timeout.
     public func waitForProjections(
         _ tenant: TenantID, through sequence: UInt64, timeout: Duration = .seconds(5)
     ) async throws(LogError) -> Bool {
@@ -72,7 +73,9 @@ extension LogStore {
                 try withTenant(tenant, create: false) { try $0.projectionPosition().checkpoint }
             }
             if checkpoint >= sequence { return true }
-            if options.projectionThreads == 0 {
+            // Committed already: apply it now rather than wait for the tenant's next projection
+            // turn, which may be up to `projectionIntervalMicros` away.
+            if try lastSequence(tenant) >= sequence {
                 try catchUpProjections(tenant)
                 continue
             }

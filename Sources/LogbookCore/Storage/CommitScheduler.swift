@@ -17,7 +17,8 @@ private func setNiceness(_ niceness: Int32) {
 final class CommitScheduler: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`.
     private let condition = NSCondition()
-    private var ready: Deque<TenantLog> = []
+    /// Tenants in turn, each with the uptime (ns) before which its turn must not start.
+    private var ready: Deque<(log: TenantLog, notBefore: UInt64)> = []
     private var stopping = false
     private var running = 0
     private let work: @Sendable (TenantLog) -> Void
@@ -40,9 +41,13 @@ final class CommitScheduler: @unchecked Sendable {
         }
     }
 
-    func schedule(_ log: TenantLog) {
+    /// Queues a turn for `log`, to start no earlier than `notBefore` (uptime, nanoseconds).
+    ///
+    /// Turns start in the order they were queued: callers that delay use one fixed delay, so
+    /// that order is also the order of their start times.
+    func schedule(_ log: TenantLog, notBefore: UInt64 = 0) {
         condition.lock()
-        ready.append(log)
+        ready.append((log, notBefore))
         condition.signal()
         condition.unlock()
     }
@@ -50,8 +55,23 @@ final class CommitScheduler: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            while ready.isEmpty && !stopping { condition.wait() }
-            guard let log = ready.popFirst() else {
+            var next: TenantLog?
+            while next == nil {
+                if let first = ready.first {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    // Stopping drains at once, delays or not.
+                    if first.notBefore <= now || stopping {
+                        next = ready.popFirst()!.log
+                    } else {
+                        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(first.notBefore - now) / 1e9))
+                    }
+                } else if stopping {
+                    break
+                } else {
+                    condition.wait()
+                }
+            }
+            guard let log = next else {
                 running -= 1
                 condition.broadcast()
                 condition.unlock()

@@ -21,6 +21,11 @@ extension LogStore {
         /// Threads that keep projections up to date after commits (0: projections are brought
         /// up to date only when queried or rebuilt, e.g. for bulk loads).
         public var projectionThreads = 2
+        /// Shortest time between two projection turns of one tenant (microseconds): commits in
+        /// between are applied together, which costs far less than one turn per commit. Live
+        /// projections lag by about this much plus one turn; `waitForProjections` does not wait
+        /// for it (it catches up itself).
+        public var projectionIntervalMicros = 200_000
         /// Nice value of the projection threads, so that under load commits and requests
         /// get the CPU first (ack latency) while projections still keep up (weight ~1/3 at 5).
         public var projectionNiceness: Int32 = 5

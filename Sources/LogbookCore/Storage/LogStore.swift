@@ -95,38 +95,51 @@ public final class LogStore: Sendable {
     /// Queues `log` for its projections to catch up, unless it is queued already.
     private func scheduleProjections(_ log: TenantLog) {
         guard let projectionScheduler else { return }
-        let schedule = log.projectionQueue.withLock { q -> Bool in
+        let notBefore = log.projectionQueue.withLock { q -> UInt64? in
             q.pending = true
-            if q.scheduled { return false }
+            if q.scheduled { return nil }
             q.scheduled = true
-            return true
+            return q.lastTurn + projectionInterval
         }
-        guard schedule else { return }
+        guard let notBefore else { return }
         // Pinned until the turn ends, so that LRU eviction cannot reopen the environment while
         // the projection thread still uses this handle. The commit holds it open, so this is
         // the same instance.
         _ = try? acquire(log.tenant, create: false)
-        projectionScheduler.schedule(log)
+        projectionScheduler.schedule(log, notBefore: notBefore)
     }
 
-    /// One turn of a tenant on a projection thread: catch up until no commit came meanwhile.
+    /// The shortest time between two projection turns of one tenant (ns): commits that come
+    /// meanwhile are applied together, in one transaction, and each timeline chunk and daily
+    /// record they touch is rewritten once rather than once per commit.
+    private var projectionInterval: UInt64 { UInt64(options.projectionIntervalMicros) * 1000 }
+
+    /// One turn of a tenant on a projection thread: catch up with the log; when commits came
+    /// meanwhile, queue the next turn one interval after this one began.
     fileprivate func runProjections(_ log: TenantLog) {
-        repeat {
-            log.projectionQueue.withLock { $0.pending = false }
-            do {
-                try log.catchUpProjections()
-            } catch {
-                // The projections stay behind and are caught up by the next commit or query.
-                logger.error("projection failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
-                log.projectionQueue.withLock { $0 = .init() }
-                break
-            }
-        } while log.projectionQueue.withLock({ q in
-            if q.pending { return true }
+        log.projectionQueue.withLock {
+            $0.pending = false
+            $0.lastTurn = DispatchTime.now().uptimeNanoseconds
+        }
+        do {
+            try log.catchUpProjections()
+        } catch {
+            // The projections stay behind and are caught up by the next commit or query.
+            logger.error("projection failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
+            log.projectionQueue.withLock { $0 = .init() }
+            release(log.tenant)
+            return
+        }
+        let next = log.projectionQueue.withLock { q -> UInt64? in
+            if q.pending { return q.lastTurn + projectionInterval }
             q.scheduled = false
-            return false
-        })
-        release(log.tenant)
+            return nil
+        }
+        if let next, let projectionScheduler {
+            projectionScheduler.schedule(log, notBefore: next)  // still pinned for that turn
+        } else {
+            release(log.tenant)
+        }
     }
 
     /// Events accepted into the append queues and not yet committed (bounded by `maxQueuedEvents`).

@@ -36,6 +36,8 @@ final class TenantLog: @unchecked Sendable {
     struct ProjectionQueueState {
         var scheduled = false
         var pending = false
+        /// When the last projection turn began (uptime, ns).
+        var lastTurn: UInt64 = 0
     }
     let options: LogStore.Options
 
