@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
             (0...65535).contains(port)
         else { throw CLIError("--listen must be HOST:PORT") }
+        let engineOptions = try engine.options()
         let environment = ProcessInfo.processInfo.environment
         var config = ServerConfiguration()
         config.host = String(listen[..<colon])
@@ -54,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         // Before the store opens: it takes its commit metrics from the bootstrapped factory.
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        let logStore = try store.openStore(options: engine.options())
+        let logStore = try store.openStore(options: engineOptions)
         // Built first: a bad certificate or key stops here, before a demo tenant is made.
         let app = try buildApplication(
             configuration: config, store: logStore, logger: Logger(label: "logbook.server"), metrics: metrics)
@@ -187,20 +188,18 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Threads that keep projections live (0: only on query).")
     var projectionThreads: Int = LogStore.Options().projectionThreads
 
-    func validate() throws {
+    /// The options, or a one-line error naming the flag out of range.
+    func options() throws -> LogStore.Options {
         let positive = [
             ("--max-batch-events", maxBatchEvents), ("--max-queued-events-per-tenant", maxQueuedEventsPerTenant),
             ("--max-queued-events", maxQueuedEvents), ("--max-open-tenants", maxOpenTenants),
             ("--commit-threads", commitThreads),
         ]
-        for (name, value) in positive where value < 1 { throw ValidationError("\(name) must be at least 1") }
+        for (name, value) in positive where value < 1 { throw CLIError("\(name) must be at least 1") }
         if batchWindowUs < 0 || batchWindowUs > 1_000_000 {
-            throw ValidationError("--batch-window-us must be between 0 and 1000000")
+            throw CLIError("--batch-window-us must be between 0 and 1000000")
         }
-        if projectionThreads < 0 { throw ValidationError("--projection-threads must not be negative") }
-    }
-
-    func options() -> LogStore.Options {
+        if projectionThreads < 0 { throw CLIError("--projection-threads must not be negative") }
         var o = LogStore.Options()
         o.maxBatchDelayMicros = batchWindowUs
         o.maxBatchEvents = maxBatchEvents

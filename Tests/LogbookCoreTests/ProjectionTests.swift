@@ -172,6 +172,31 @@ struct ProjectionTests {
         }
     }
 
+    @Test("projection threads follow the log by themselves, a turn at most every interval")
+    func liveThreadsFollow() async throws {
+        let dir = TemporaryDirectory()
+        var o = testOptions()
+        o.projectionThreads = 1
+        o.projectionIntervalMicros = 50_000
+        let s = try LogStore(directory: dir.path, options: o)
+        defer { s.close() }
+        var g = SeededGenerator(seed: 5)
+        for i in 0..<20 {
+            let at = Timestamp(microseconds: EventFactory.t0.microseconds + Int64(i) * 10_000_000)
+            _ = try await s.append([EventFactory.window(&g, at: at)], to: tenant)
+        }
+        let head = try s.lastSequence(tenant)
+        // Nobody asks (no waitForProjections, no query): the thread alone must get there.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var status = try s.projectionStatus(tenant)
+        while status.checkpoint < head && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            status = try s.projectionStatus(tenant)
+        }
+        #expect(status.checkpoint == head)
+        #expect(status.lag == 0)
+    }
+
     @Test("samples with equal data merge within the pulse time, never shrink, and late samples are placed by time")
     func heartbeats() async throws {
         let dir = TemporaryDirectory()
