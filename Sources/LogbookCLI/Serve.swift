@@ -187,6 +187,8 @@ struct EngineOptions: ParsableArguments {
     var commitThreads: Int = LogStore.Options().commitThreads
     @Option(help: "Threads that keep projections live (0: only on query).")
     var projectionThreads: Int = LogStore.Options().projectionThreads
+    @Option(help: "Nice value of the projection threads (0-19; higher: shorter ack latency, more projection lag).")
+    var projectionNice: Int32 = LogStore.Options().projectionNiceness
 
     /// The options, or a one-line error naming the flag out of range.
     func options() throws -> LogStore.Options {
@@ -200,6 +202,7 @@ struct EngineOptions: ParsableArguments {
             throw CLIError("--batch-window-us must be between 0 and 1000000")
         }
         if projectionThreads < 0 { throw CLIError("--projection-threads must not be negative") }
+        if !(0...19).contains(projectionNice) { throw CLIError("--projection-nice must be between 0 and 19") }
         var o = LogStore.Options()
         o.maxBatchDelayMicros = batchWindowUs
         o.maxBatchEvents = maxBatchEvents
@@ -208,6 +211,7 @@ struct EngineOptions: ParsableArguments {
         o.maxOpenTenants = maxOpenTenants
         o.commitThreads = commitThreads
         o.projectionThreads = projectionThreads
+        o.projectionNiceness = projectionNice
         return o
     }
 }

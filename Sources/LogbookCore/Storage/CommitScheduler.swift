@@ -17,14 +17,16 @@ private func setNiceness(_ niceness: Int32) {
 final class CommitScheduler: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`.
     private let condition = NSCondition()
-    /// Tenants in turn, each with the uptime (ns) before which its turn must not start.
-    private var ready: Deque<(log: TenantLog, notBefore: UInt64)> = []
+    /// Tenants whose turn may start now, in the order they came.
+    private var ready: Deque<TenantLog> = []
+    /// Tenants whose turn may start only later, by that uptime (ns), earliest first.
+    private var delayed: Deque<(log: TenantLog, notBefore: UInt64)> = []
     private var stopping = false
     private var running = 0
     private let work: @Sendable (TenantLog) -> Void
 
-    /// - Parameter niceness: the threads' nice value (Linux schedules threads one by
-    ///   one; 0 leaves it as it is): background work such as projections yields the CPU to commits and requests.
+    /// - Parameter niceness: the threads' nice value (Linux schedules threads one by one; 0
+    ///   leaves it as it is), so that background work such as projections can yield the CPU.
     init(
         threads: Int, name: String = "logbook-commit", niceness: Int32 = 0,
         work: @escaping @Sendable (TenantLog) -> Void
@@ -42,44 +44,43 @@ final class CommitScheduler: @unchecked Sendable {
     }
 
     /// Queues a turn for `log`, to start no earlier than `notBefore` (uptime, nanoseconds).
-    ///
-    /// Turns start in the order they were queued: callers that delay use one fixed delay, so
-    /// that order is also the order of their start times.
     func schedule(_ log: TenantLog, notBefore: UInt64 = 0) {
         condition.lock()
-        ready.append((log, notBefore))
+        if notBefore <= DispatchTime.now().uptimeNanoseconds {
+            ready.append(log)
+        } else {
+            // Callers delay by one fixed interval, so this lands at or near the end.
+            var i = delayed.endIndex
+            while i > delayed.startIndex && delayed[i - 1].notBefore > notBefore { i -= 1 }
+            delayed.insert((log, notBefore), at: i)
+        }
         condition.signal()
         condition.unlock()
     }
 
     private func loop() {
+        condition.lock()
         while true {
-            condition.lock()
-            var next: TenantLog?
-            while next == nil {
-                if let first = ready.first {
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    // Stopping drains at once, delays or not.
-                    if first.notBefore <= now || stopping {
-                        next = ready.popFirst()!.log
-                    } else {
-                        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(first.notBefore - now) / 1e9))
-                    }
-                } else if stopping {
-                    break
-                } else {
-                    condition.wait()
-                }
+            // Delays that ran out join the ready tenants; stopping drains at once, delays or not.
+            let now = DispatchTime.now().uptimeNanoseconds
+            while let first = delayed.first, first.notBefore <= now || stopping {
+                ready.append(delayed.removeFirst().log)
             }
-            guard let log = next else {
-                running -= 1
-                condition.broadcast()
+            if let log = ready.popFirst() {
                 condition.unlock()
-                return
+                work(log)
+                condition.lock()
+            } else if stopping {
+                break
+            } else if let first = delayed.first {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(first.notBefore - now) / 1e9))
+            } else {
+                condition.wait()
             }
-            condition.unlock()
-            work(log)
         }
+        running -= 1
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Lets the threads finish what is queued, then stops them and waits for them to exit.

@@ -25,10 +25,11 @@ extension LogStore {
         /// between are applied together, which costs far less than one turn per commit. Live
         /// projections lag by about this much plus one turn; `waitForProjections` does not wait
         /// for it (it catches up itself).
-        public var projectionIntervalMicros = 200_000
-        /// Nice value of the projection threads, so that under load commits and requests
-        /// get the CPU first (ack latency) while projections still keep up (weight ~1/3 at 5).
-        public var projectionNiceness: Int32 = 5
+        public var projectionIntervalMicros = 50_000
+        /// Nice value of the projection threads. Raising it (e.g. 5) lets commits and requests
+        /// have the CPU first, which shortens ack latency under load, but at full ingest
+        /// load the projections then fall further behind; 0 keeps them within a second.
+        public var projectionNiceness: Int32 = 0
         /// Virtual size reserved per tenant environment; files grow only as data is written.
         public var mapSize = 1 << 36
         /// zstd level for block bodies.
