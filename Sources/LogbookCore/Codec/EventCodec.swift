@@ -42,14 +42,16 @@ public enum EventCodec {
     /// without copying the caller's events.
     @inline(__always)  // see ChainHash.event
     static func encode(_ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, into w: inout ByteWriter) {
-        w.u8(version)
-        w.u8(e.type.rawValue)
-        w.uuid(e.id)
-        w.varint(sequence)
-        w.svarint(e.occurredAt.microseconds)
-        w.svarint(recordedAt.microseconds)
-        w.u8(flags(of: e))
-        if let s = e.subject { w.uuid(s) }
+        w.group { c in  // at most 1 + 1 + 16 + 3 × 10 + 1 + 16 = 65 bytes
+            c.u8(version)
+            c.u8(e.type.rawValue)
+            c.uuid(e.id)
+            c.varint(sequence)
+            c.svarint(e.occurredAt.microseconds)
+            c.svarint(recordedAt.microseconds)
+            c.u8(flags(of: e))
+            if let s = e.subject { c.uuid(s) }
+        }
         if let a = e.actor { w.string(a) }
         if let d = e.duration { w.svarint(d) }
         var strings = InlineStrings()
@@ -91,6 +93,19 @@ public enum EventCodec {
         // In place: `for f in fields` would copy (retain and release) every field.
         fields.withUnsafeBufferPointer { f in
             for i in f.indices {
+                // The common case, a string, as one group (key, tag, length) and its bytes.
+                if case .string(let s) = f[i].value, S.self == InlineStrings.self {
+                    var s = s
+                    s.withUTF8 { utf8 in
+                        w.group { c in
+                            c.u8(f[i].key.rawValue)
+                            c.u8(Tag.string)
+                            c.varint(UInt64(utf8.count))
+                        }
+                        w.bytes.append(contentsOf: utf8)
+                    }
+                    continue
+                }
                 w.u8(f[i].key.rawValue)
                 encodeValue(f[i].value, into: &w, strings: &strings)
             }
