@@ -13,6 +13,16 @@ enum CoreBenchmark {
         if args.count == 4 && args[1] == "--file-ingest" {
             return try fileIngestChild(workload: args[2], directory: args[3])
         }
+        if args.count == 4 && args[1] == "--replay-only", let rounds = Int(args[3]) {
+            // For profiling the replay alone, on the `api` store a full run left behind.
+            let store = try LogStore(directory: args[2], options: LogStore.Options())
+            for _ in 0..<rounds {
+                let (n, seconds) = replayAll(store)
+                log(String(format: "replay: %.0f events/s (%d events, %.2f s)", Double(n) / seconds, n, seconds))
+            }
+            store.close()
+            return
+        }
         guard args.count == 3 else {
             FileHandle.standardError.write(Data("usage: CoreBenchmark WORKLOAD.ndjson SCRATCH_DIR\n".utf8))
             exit(2)
@@ -93,17 +103,8 @@ enum CoreBenchmark {
 
         // 2. Replay: decode every event of every tenant (tenants in parallel, one per core).
         let tenants = apiStore.tenants()
-        let counter = Completion()
-        let r0 = now()
-        DispatchQueue.concurrentPerform(iterations: tenants.count) { i in
-            var count = 0
-            try? apiStore.read(tenants[i]) { _ in
-                count += 1; return true
-            }
-            counter.add(count)
-        }
-        let replaySeconds = now() - r0
-        guard counter.appended == n else { fatalError("replay read \(counter.appended) of \(n) events") }
+        let (replayed, replaySeconds) = replayAll(apiStore)
+        guard replayed == n else { fatalError("replay read \(replayed) of \(n) events") }
         let replayEPS = Double(n) / replaySeconds
         log(String(format: "replay: %.0f events/s (%.2f s)", replayEPS, replaySeconds))
 
@@ -159,6 +160,22 @@ enum CoreBenchmark {
         var u = rusage()
         getrusage(0, &u)  // RUSAGE_SELF
         return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Decodes every event of every tenant, tenants in parallel; (events, seconds).
+    static func replayAll(_ store: LogStore) -> (Int, Double) {
+        let tenants = store.tenants()
+        let counter = Completion()
+        let r0 = now()
+        DispatchQueue.concurrentPerform(iterations: tenants.count) { i in
+            var count = 0
+            try? store.read(tenants[i]) { _ in
+                count += 1
+                return true
+            }
+            counter.add(count)
+        }
+        return (counter.appended, now() - r0)
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }

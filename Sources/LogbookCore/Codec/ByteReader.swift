@@ -76,7 +76,7 @@ struct ByteReader {
     mutating func string() throws(CodecError) -> String {
         let n = try count()
         let raw = try bytes(n)
-        guard let s = String(validating: raw, as: UTF8.self) else { throw fail(.invalidText) }
+        guard let s = String(wellFormedUTF8: UnsafeRawBufferPointer(raw)) else { throw fail(.invalidText) }
         return s
     }
 }

@@ -170,10 +170,7 @@ struct FastEventDecoder {
     }
 
     /// The text of a string's bytes when they are well-formed UTF-8.
-    private func validText(_ s: UnsafeRawBufferPointer) -> String? {
-        if s.allSatisfy({ $0 < 0x80 }) { return String(decoding: s, as: UTF8.self) }
-        return String(validating: s, as: UTF8.self)
-    }
+    private func validText(_ s: UnsafeRawBufferPointer) -> String? { String(wellFormedUTF8: s) }
 
     /// A JSON integer without fraction or exponent, up to 18 digits (always fits Int64).
     static func integer(_ n: UnsafeRawBufferPointer) -> Int64? {
