@@ -94,7 +94,9 @@ public struct SHA256: ~Copyable {
 
     private mutating func final() -> Digest {
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &out) { clogbook_sha256_final(&ctx, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        withUnsafeMutableBytes(of: &out) {
+            clogbook_sha256_final(&ctx, $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
         return Digest(a: out.0, b: out.1, c: out.2, d: out.3)
     }
 

@@ -94,7 +94,10 @@ struct CLITests {
                 ["serve", "--data", "/nonexistent-logbook", "--operator-token-file", "/nonexistent-token"],
                 "cannot read --operator-token-file /nonexistent-token"
             ),
-            (["serve", "--data", "/nonexistent-logbook", "--commit-threads", "0"], "--commit-threads must be at least 1"),
+            (
+                ["serve", "--data", "/nonexistent-logbook", "--commit-threads", "0"],
+                "--commit-threads must be at least 1"
+            ),
             (
                 ["serve", "--data", "/nonexistent-logbook", "--batch-window-us=2000000"],
                 "--batch-window-us must be between 0 and 1000000"

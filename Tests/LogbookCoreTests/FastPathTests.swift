@@ -108,11 +108,14 @@ enum FastPathTests {
             ".5", "1.2.3", "--1", "9999999999999999999", "0.000001", "null", "\"5\"", "true",
         ])
     static func durations(_ text: String) {
-        let line = #"{"id":"d0619e9c-7039-4a52-a426-429b4dc69700","type":"activity.window","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","duration":"#
+        let line =
+            #"{"id":"d0619e9c-7039-4a52-a426-429b4dc69700","type":"activity.window","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","duration":"#
             + text + #","data":{"app":"Code","title":"x"}}"#
         _ = agree(Array(line.utf8))
-        let size = #"{"id":"d0619e9c-7039-4a52-a426-429b4dc69700","type":"attachment.added","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","data":{"entity":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","name":"a.pdf","size":"#
-            + text + #","content_type":"application/pdf","sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}"#
+        let size =
+            #"{"id":"d0619e9c-7039-4a52-a426-429b4dc69700","type":"attachment.added","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","data":{"entity":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","name":"a.pdf","size":"#
+            + text
+            + #","content_type":"application/pdf","sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}"#
         _ = agree(Array(size.utf8))
     }
 }

@@ -375,7 +375,8 @@ extension UnsafeRawBufferPointer {
 
 extension Array where Element == UInt8 {
     fileprivate func equals(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        count == bytes.count && (count == 0 || withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, count) == 0 })
+        count == bytes.count
+            && (count == 0 || withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, count) == 0 })
     }
 }
 

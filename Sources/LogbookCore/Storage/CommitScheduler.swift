@@ -5,7 +5,7 @@ import Foundation
 private func setNiceness(_ niceness: Int32) {
     // On Linux the nice value belongs to each thread, and `who` 0 is the calling one.
     #if os(Linux)
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
     #endif
 }
 

@@ -12,7 +12,8 @@ extension String {
         if !UTF8Text.isASCII(bytes) {
             var copy = text
             let same = copy.withUTF8 { utf8 in
-                utf8.count == bytes.count && (bytes.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+                utf8.count == bytes.count
+                    && (bytes.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
             }
             guard same else { return nil }
         }
