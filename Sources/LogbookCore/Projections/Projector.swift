@@ -12,10 +12,12 @@ struct Projector {
     private(set) var settings = TenantSettings()
     private(set) var checkpoint: UInt64
     private var chunks: [UserDay: TimelineChunk] = [:]
+    /// Chunks changed since the last flush; the others were only read (by a recompute).
+    private var changedChunks: Set<UserDay> = []
     private var days: [UserDay: DailyAggregate] = [:]
     private var people: [UserID: PersonRecord] = [:]
 
-    /// A user and a day number (daily aggregates) or an hour number (timeline chunks).
+    /// A user and a day number (daily aggregates) or a chunk number (timeline chunks).
     struct UserDay: Hashable {
         var user: UserID
         var day: Int32
@@ -89,6 +91,7 @@ struct Projector {
             let key = UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds))
             try loadChunk(key, txn)
             try chunks[key]!.insert(entry)  // in place: a local copy would copy the chunk's bytes
+            changedChunks.insert(key)
             for day in localDays(of: e) {
                 let k = UserDay(user: user, day: day)
                 try loadDay(k, txn)
@@ -117,16 +120,21 @@ struct Projector {
         return first...max(first, settings.timeZone.day(of: end))
     }
 
-    /// The timeline chunk an instant falls in: its UTC hour. Hours, not days: a live batch
-    /// rewrites the chunks it touches, and an hour of one user's samples is small.
+    /// The span of one timeline chunk: an hour of one user's samples. Hours, not days: a live
+    /// turn rewrites the chunks it touches. (Ten minutes cost more: more keys to read, write
+    /// and recompute from, for little less copying.)
+    static let chunkMicros: Int64 = DayCalendar.hourMicros
+
+    /// The timeline chunk an instant falls in: its UTC hour since 1970.
     static func chunk(_ t: Int64) -> Int32 {
-        Int32(clamping: t >= 0 ? t / DayCalendar.hourMicros : (t - DayCalendar.hourMicros + 1) / DayCalendar.hourMicros)
+        Int32(clamping: t >= 0 ? t / chunkMicros : (t - chunkMicros + 1) / chunkMicros)
     }
 
     /// Chunks that can hold entries overlapping [from, to): entries last at most a day, so
     /// from a day before `from` on.
     static func chunks(overlapping from: Int64, _ to: Int64) -> ClosedRange<Int32> {
-        let first = max(0, chunk(from) - 24)
+        let lookBack = Int32(Catalogue.maxDurationMicros / chunkMicros)
+        let first = max(0, chunk(from) - lookBack)
         return first...max(first, chunk(max(from, to - 1)))
     }
 
@@ -157,6 +165,7 @@ struct Projector {
             after = entry
         }
         try chunks[key]!.replace(link.root, with: after)
+        changedChunks.insert(key)
         // The days the original counted into: take it out and put the corrected one in; when
         // the figures alone cannot say (it was the day's first or last activity), recompute the
         // day from the corrected timeline.
@@ -275,7 +284,8 @@ struct Projector {
 
     /// Writes what is held in memory and the checkpoint.
     mutating func flush(_ txn: borrowing WriteTransaction) throws {
-        for (key, chunk) in chunks {
+        for key in changedChunks {
+            let chunk = chunks[key]!
             let k = ProjectionKey.userDay(key.user, key.day)
             if chunk.bytes.isEmpty {
                 _ = try k.withUnsafeBytes { try txn.delete(tables.timeline, key: $0) }
@@ -292,6 +302,7 @@ struct Projector {
             }
         }
         chunks = [:]
+        changedChunks = []
         days = [:]
         people = [:]
         try tables.setCheckpoint(checkpoint, in: txn)
