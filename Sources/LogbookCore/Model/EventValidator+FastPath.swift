@@ -127,12 +127,7 @@ struct FastEventDecoder {
             guard let converted = convert(value, kind: fs.kind) else { return nil }
             fields.append(Field(fs.key, converted))
         }
-        if spec.type == .timeEntryRecorded, case .time(let start)? = fields.first(where: { $0.key == .start })?.value,
-            case .time(let end)? = fields.first(where: { $0.key == .end })?.value, end < start
-        {
-            return nil
-        }
-        return fields
+        return EventValidator.endsBeforeStart(fields, type: spec.type) ? nil : fields
     }
 
     private func convert(_ value: Scalar, kind: Catalogue.Kind) -> Value? {

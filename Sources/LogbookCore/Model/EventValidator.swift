@@ -151,12 +151,18 @@ public struct EventValidator: Sendable {
             }
             fields.append(Field(fs.key, try convert(value, kind: fs.kind, field: "data.\(name)")))
         }
-        if spec.type == .timeEntryRecorded, case .time(let start)? = fields.first(where: { $0.key == .start })?.value,
-            case .time(let end)? = fields.first(where: { $0.key == .end })?.value, end < start
-        {
+        if EventValidator.endsBeforeStart(fields, type: spec.type) {
             throw ValidationError(.negativeDuration, field: "data.end", "must not be before data.start")
         }
         return fields
+    }
+
+    /// A time entry whose `end` is before its `start` (the one rule across two fields).
+    static func endsBeforeStart(_ fields: [Field], type: EventType) -> Bool {
+        guard type == .timeEntryRecorded, case .time(let start)? = fields.first(where: { $0.key == .start })?.value,
+            case .time(let end)? = fields.first(where: { $0.key == .end })?.value
+        else { return false }
+        return end < start
     }
 
     private func convert(_ value: JSONValue, kind: Catalogue.Kind, field: String) throws(ValidationError) -> Value {
