@@ -22,7 +22,7 @@ struct AuthMiddleware: RouterMiddleware {
             // Comparing digests, not tokens: the time it takes says nothing about the token.
             if let operatorTokenHash, ServerConfiguration.hash(token) == operatorTokenHash {
                 context.isOperator = true
-            } else if let (tenant, record) = store.authenticate(token: token) {
+            } else if let (tenant, record) = try authenticate(token, context) {
                 context.caller = Caller(tenant: tenant, role: record.role, user: record.user)
                 context.summary.tenant = tenant
             } else {
@@ -30,5 +30,21 @@ struct AuthMiddleware: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    /// The token's tenant and record; a busy or failing store is a 503/500, never a 401 (the
+    /// token may well be valid).
+    private func authenticate(_ token: String, _ context: Context) throws -> (TenantID, TokenRecord)? {
+        do {
+            return try store.authenticate(token: token)
+        } catch {
+            if error.code == .tooManyOpenTenants {
+                var p = Problem(.serviceUnavailable, type: "busy", detail: "the server is busy; retry")
+                p.headers[.retryAfter] = "1"
+                throw p
+            }
+            context.logger.error("token check failed", metadata: ["error": "\(error)"])
+            throw Problem(.internalServerError, type: "storage_error", detail: "the token could not be checked")
+        }
     }
 }

@@ -553,7 +553,9 @@ components:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }
     ShuttingDown:
-      description: The server is draining its queues to stop; retry on another instance or later.
+      description: |
+        The server is draining its queues to stop (retry on another instance or
+        later), or, with Retry-After, every open-environment slot is busy (`busy`).
       content:
         application/problem+json:
           schema: { $ref: "#/components/schemas/Problem" }

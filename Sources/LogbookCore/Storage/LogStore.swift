@@ -102,10 +102,8 @@ public final class LogStore: Sendable {
             return q.lastTurn + projectionInterval
         }
         guard let notBefore else { return }
-        // Pinned until the turn ends, so that LRU eviction cannot reopen the environment while
-        // the projection thread still uses this handle. The commit holds it open, so this is
-        // the same instance.
-        _ = try? acquire(log.tenant, create: false)
+        // Not pinned while it waits: a queued turn must not keep the environment out of LRU
+        // eviction (with more active tenants than open slots, waiting turns would fill them).
         projectionScheduler.schedule(log, notBefore: notBefore)
     }
 
@@ -114,9 +112,24 @@ public final class LogStore: Sendable {
     /// record they touch is rewritten once rather than once per commit.
     private var projectionInterval: UInt64 { UInt64(options.projectionIntervalMicros) * 1000 }
 
+    /// Pins `log` when it is still the open environment of its tenant (false: it was evicted).
+    private func pinIfOpen(_ log: TenantLog) -> Bool {
+        table.withLock { t in
+            guard var slot = t.open[log.tenant], slot.log === log else { return false }
+            slot.users += 1
+            t.open[log.tenant] = slot
+            return true
+        }
+    }
+
     /// One turn of a tenant on a projection thread: catch up with the log; when commits came
     /// meanwhile, queue the next turn one interval after this one began.
     fileprivate func runProjections(_ log: TenantLog) {
+        // Pinned for the turn, so that LRU eviction cannot reopen the environment while this
+        // thread uses the handle. An environment evicted while its turn waited is closed:
+        // its projections catch up with the next commit or query, from their checkpoint.
+        guard pinIfOpen(log) else { return }
+        defer { release(log.tenant) }
         log.projectionQueue.withLock {
             $0.pending = false
             $0.lastTurn = DispatchTime.now().uptimeNanoseconds
@@ -127,7 +140,6 @@ public final class LogStore: Sendable {
             // The projections stay behind and are caught up by the next commit or query.
             logger.error("projection failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
             log.projectionQueue.withLock { $0 = .init() }
-            release(log.tenant)
             return
         }
         let next = log.projectionQueue.withLock { q -> UInt64? in
@@ -135,11 +147,7 @@ public final class LogStore: Sendable {
             q.scheduled = false
             return nil
         }
-        if let next, let projectionScheduler {
-            projectionScheduler.schedule(log, notBefore: next)  // still pinned for that turn
-        } else {
-            release(log.tenant)
-        }
+        if let next { projectionScheduler?.schedule(log, notBefore: next) }
     }
 
     /// Events accepted into the append queues and not yet committed (bounded by `maxQueuedEvents`).

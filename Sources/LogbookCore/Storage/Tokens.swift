@@ -110,17 +110,29 @@ extension LogStore {
 
     /// The tenant and record of a presented token; nil when it is malformed, unknown or revoked.
     /// Constant work per call (one LMDB lookup), so no cache can serve a revoked token.
-    public func authenticate(token: String) -> (tenant: TenantID, record: TokenRecord)? {
+    ///
+    /// - Throws: `LogError` when the answer cannot be known now — every open-environment slot
+    ///   busy (`tooManyOpenTenants`: retry), or storage failing — as opposed to a token that
+    ///   is unknown, revoked or of no tenant (nil).
+    public func authenticate(token: String) throws(LogError) -> (tenant: TenantID, record: TokenRecord)? {
         guard let tenant = TokenFormat.tenant(of: token) else { return nil }
         let digest = TokenFormat.hash(token)
-        let record = try? withTenant(tenant, create: false) { log in
-            try log.env.read { txn in
-                try digest.withUnsafeBytes { k in
-                    try txn.get(log.tokens, key: k) { v in try v.map { try TokenRecord(decoding: $0) } }
+        let record: TokenRecord?
+        do {
+            record = try wrap {
+                try withTenant(tenant, create: false) { log in
+                    try log.env.read { txn in
+                        try digest.withUnsafeBytes { k in
+                            try txn.get(log.tokens, key: k) { v in try v.map { try TokenRecord(decoding: $0) } }
+                        }
+                    }
                 }
             }
+        } catch {
+            if error.code == .tenantNotFound { return nil }
+            throw error
         }
-        guard let record = record ?? nil, !record.revoked else { return nil }
+        guard let record, !record.revoked else { return nil }
         return (tenant, record)
     }
 
