@@ -62,8 +62,7 @@ extension LogStore {
     }
 
     /// Waits until the projections of `tenant` include `sequence` (read-your-writes), at most
-    /// `timeout`; once `sequence` is committed it catches up itself rather than wait for the
-    /// next projection turn. False on timeout.
+    /// `timeout`; catches up itself when no projection thread runs. False on timeout.
     public func waitForProjections(
         _ tenant: TenantID, through sequence: UInt64, timeout: Duration = .seconds(5)
     ) async throws(LogError) -> Bool {
@@ -73,9 +72,10 @@ extension LogStore {
                 try withTenant(tenant, create: false) { try $0.projectionPosition().checkpoint }
             }
             if checkpoint >= sequence { return true }
-            // Committed already: apply it now rather than wait for the tenant's next projection
-            // turn, which may be up to `projectionIntervalMicros` away.
-            if try lastSequence(tenant) >= sequence {
+            // Without projection threads, catch up here. With them, wait for the tenant's next
+            // turn (at most `projectionIntervalMicros` away) rather than block this executor's
+            // thread on a catch-up and its fsync.
+            if options.projectionThreads == 0 {
                 try catchUpProjections(tenant)
                 continue
             }

@@ -9,7 +9,8 @@ private func setNiceness(_ niceness: Int32) {
     #endif
 }
 
-/// A fixed pool of threads that run tenant commits.
+/// A fixed pool of threads that run tenant turns: commits, and (a second pool) projection
+/// catch-ups, which may ask for a turn to start no earlier than a given time.
 ///
 /// A tenant with pending appends is queued here at most once (its `scheduled` flag), so its
 /// commits are serial while different tenants commit in parallel. Commits block in fsync,

@@ -22,9 +22,9 @@ extension LogStore {
         /// up to date only when queried or rebuilt, e.g. for bulk loads).
         public var projectionThreads = 2
         /// Shortest time between two projection turns of one tenant (microseconds): commits in
-        /// between are applied together, which costs far less than one turn per commit. Live
-        /// projections lag by about this much plus one turn; `waitForProjections` does not wait
-        /// for it (it catches up itself).
+        /// between are applied together, which saves work when a tenant commits often (many
+        /// small requests). Live projections (and `waitForProjections`) lag by about this
+        /// much plus one turn.
         public var projectionIntervalMicros = 50_000
         /// Nice value of the projection threads. Raising it (e.g. 5) lets commits and requests
         /// have the CPU first, which shortens ack latency under load, but at full ingest
