@@ -79,6 +79,15 @@ struct IngestRoute {
                 }
                 return
             }
+            // An array's elements one by one, each on the validator's fast path where it can be;
+            // anything the element-wise reading cannot settle (JSON errors, deep nesting, too
+            // many events) goes through the whole document below, which names the problem.
+            if let elements = JSONArrayElements.split(buffer), elements.count <= configuration.maxEventsPerRequest,
+                let each = validateEach(elements, validator, caller)
+            {
+                items = each
+                return
+            }
             let value: JSONValue
             do {
                 value = try JSONParser.parse(buffer, limits: .init(maxDepth: 34, maxBytes: configuration.maxBodyBytes))
@@ -96,6 +105,23 @@ struct IngestRoute {
                 do throws(ValidationError) {
                     items.append(check(try validator.validate(element), caller))
                 } catch { items.append(.invalid(error)) }
+            }
+        }
+        return items
+    }
+
+    /// One item per element; nil when an element is not valid JSON by itself.
+    private func validateEach(
+        _ elements: [UnsafeRawBufferPointer], _ validator: EventValidator, _ caller: Caller
+    ) -> [Item]? {
+        var items: [Item] = []
+        items.reserveCapacity(elements.count)
+        for element in elements {
+            do throws(ValidationError) {
+                items.append(check(try validator.validate(line: element), caller))
+            } catch {
+                if error.code == .invalidJSON { return nil }
+                items.append(.invalid(error))
             }
         }
         return items

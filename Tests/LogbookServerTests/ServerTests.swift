@@ -165,6 +165,10 @@ struct ServerTests {
             #expect(r8.status == .contentTooLarge)
             let r9 = try await post(client, f.agent, "[{")
             #expect(r9.status == .badRequest)
+            // One malformed element (here a repeated key) makes the whole array malformed,
+            // although the array's elements are read one by one: 400, nothing written.
+            let r10 = try await post(client, f.agent, "[" + event(1) + #",{"a":1,"a":2}]"#)
+            #expect(r10.status == .badRequest)
             #expect(try f.store.lastSequence(TenantID("acme")!) == 0)
         }
     }
