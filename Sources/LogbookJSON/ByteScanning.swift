@@ -38,31 +38,20 @@ enum ByteScanning {
 /// strings without escapes straight from their input (the event validator's fast path).
 public enum PlainStringScan {
     /// The index of the first byte at or after `start` (and before `end`) that is a quote, a
-    /// backslash or a control character — `end` when there is none — and whether every byte
-    /// before it was ASCII.
+    /// backslash or a control character; `end` when there is none.
     @inline(__always)
-    public static func scan(_ base: UnsafeRawPointer, from start: Int, to end: Int) -> (stop: Int, isASCII: Bool) {
+    public static func stop(_ base: UnsafeRawPointer, from start: Int, to end: Int) -> Int {
         var i = start
-        var high: UInt64 = 0
         while i + 8 <= end {
-            let word = ByteScanning.load(base, i)
-            let special = ByteScanning.mustEscapeMask(word)
-            if special != 0 {
-                let n = special.trailingZeroBitCount >> 3
-                // Only the lanes before the stop count towards "ASCII".
-                let below: UInt64 = n == 0 ? 0 : (UInt64.max >> (64 - 8 * n))
-                high |= word & below & ByteScanning.highBits
-                return (i + n, high == 0)
-            }
-            high |= word & ByteScanning.highBits
+            let special = ByteScanning.mustEscapeMask(ByteScanning.load(base, i))
+            if special != 0 { return i + special.trailingZeroBitCount >> 3 }
             i += 8
         }
         while i < end {
             let c = base.load(fromByteOffset: i, as: UInt8.self)
-            if c == ASCII.quote || c == ASCII.backslash || c < 0x20 { return (i, high == 0) }
-            high |= UInt64(c & 0x80)
+            if c == ASCII.quote || c == ASCII.backslash || c < 0x20 { return i }
             i += 1
         }
-        return (end, high == 0)
+        return end
     }
 }

@@ -111,11 +111,16 @@ enum FastPathTests {
         let line =
             #"{"id":"d0619e9c-7039-4a52-a426-429b4dc69700","type":"activity.window","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","duration":"#
             + text + #","data":{"app":"Code","title":"x"}}"#
-        _ = agree(Array(line.utf8))
+        let fast = agree(Array(line.utf8))
+        // Plain decimal seconds within a day are the common case and must stay on the fast path.
+        if ["35.944", "0", "0.0", "86400", "86400.0", "0.000001"].contains(text) {
+            #expect(fast, "duration \(text) left the fast path")
+        }
         let size =
-            #"{"id":"d0619e9c-7039-4a52-a426-429b4dc69700","type":"attachment.added","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","data":{"entity":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","name":"a.pdf","size":"#
+            #"{"id":"d0619e9c-7039-4a52-a426-429b4dc69700","type":"attachment.added","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","data":{"task":"T-1","name":"a.pdf","size":"#
             + text
             + #","content_type":"application/pdf","sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}"#
-        _ = agree(Array(size.utf8))
+        let fastSize = agree(Array(size.utf8))
+        if ["0", "86400"].contains(text) { #expect(fastSize, "size \(text) left the fast path") }
     }
 }

@@ -172,7 +172,7 @@ struct ProjectionTests {
         }
     }
 
-    @Test("projection threads follow the log by themselves, a turn at most every interval")
+    @Test("projection threads follow the log by themselves")
     func liveThreadsFollow() async throws {
         let dir = TemporaryDirectory()
         var o = testOptions()

@@ -32,7 +32,7 @@ struct FastEventDecoder {
         var actor: String?
         var occurredAt: Timestamp?
         var duration: Int64?
-        if !lexer.consumeIfNext(UInt8(ascii: "}")) {
+        if !lexer.skipToByte(UInt8(ascii: "}")) {
             repeat {
                 guard let key = lexer.string(), lexer.skipToByte(UInt8(ascii: ":")) else { return nil }
                 guard let member = EnvelopeKey(key), seen & member.bit == 0 else { return nil }
@@ -233,7 +233,7 @@ private enum EnvelopeKey: UInt16 {
 }
 
 /// A JSON scalar as the bytes it was written with.
-enum Scalar {
+private enum Scalar {
     case null
     case bool(Bool)
     /// The number's text (validated only as far as `FastEventDecoder.integer`/`micros` go).
@@ -242,7 +242,7 @@ enum Scalar {
     case string(UnsafeRawBufferPointer)
 }
 
-typealias DataMember = (key: UnsafeRawBufferPointer, value: Scalar)
+private typealias DataMember = (key: UnsafeRawBufferPointer, value: Scalar)
 
 /// Up to 15 members of `data` (events have a handful), in caller-provided scratch memory.
 private struct DataMembers {
@@ -295,8 +295,6 @@ private struct Lexer {
         return true
     }
 
-    mutating func consumeIfNext(_ byte: UInt8) -> Bool { skipToByte(byte) }
-
     mutating func atEndAfterWhitespace() -> Bool {
         skipWhitespace()
         return position == count
@@ -306,7 +304,7 @@ private struct Lexer {
     mutating func string() -> UnsafeRawBufferPointer? {
         guard skipToByte(UInt8(ascii: "\"")) else { return nil }
         let start = position
-        let stop = PlainStringScan.scan(base, from: start, to: count).stop
+        let stop = PlainStringScan.stop(base, from: start, to: count)
         guard stop < count, base[stop] == UInt8(ascii: "\"") else { return nil }
         position = stop + 1
         return span(start, stop)
@@ -350,7 +348,7 @@ private struct Lexer {
 
     /// The members of a flat object whose `{` was just consumed, through its `}`.
     mutating func members(into data: inout DataMembers) -> Bool {
-        if consumeIfNext(UInt8(ascii: "}")) { return true }
+        if skipToByte(UInt8(ascii: "}")) { return true }
         repeat {
             guard let key = string(), skipToByte(UInt8(ascii: ":")), let value = scalar(), data.append(key, value)
             else { return false }

@@ -164,26 +164,11 @@ extension AuditRecord {
 /// `{"items": […], "next": …}`, `{"days": […]}`, `{"team": {…}}`, `{"records": […], "next": …}`.
 public enum ProjectionDocument {
     public static func timeline(_ page: TimelinePage) -> [UInt8] {
-        var w = JSONWriter(capacity: 1024 + page.items.count * 256)
-        w.beginObject()
-        w.writeKey("items")
-        w.beginArray()
-        for item in page.items { item.writeJSON(into: &w) }
-        w.endArray()
-        w.key("next", page.next)
-        w.endObject()
-        return w.bytes
+        list("items", page.items, next: page.next, sizeEach: 256) { $0.writeJSON(into: &$1) }
     }
 
     public static func daily(_ rows: [DailyRow]) -> [UInt8] {
-        var w = JSONWriter(capacity: 256 + rows.count * 512)
-        w.beginObject()
-        w.writeKey("days")
-        w.beginArray()
-        for row in rows { row.writeJSON(into: &w) }
-        w.endArray()
-        w.endObject()
-        return w.bytes
+        list("days", rows, sizeEach: 512) { $0.writeJSON(into: &$1) }
     }
 
     public static func team(_ report: TeamReport) -> [UInt8] {
@@ -196,13 +181,20 @@ public enum ProjectionDocument {
     }
 
     public static func audit(_ page: AuditPage) -> [UInt8] {
-        var w = JSONWriter(capacity: 1024 + page.records.count * 320)
+        list("records", page.records, next: page.next.map { String($0) }, sizeEach: 320) { $0.writeJSON(into: &$1) }
+    }
+
+    /// `{"<key>": [items…]}`, plus `"next"` (a cursor or null) for paged answers.
+    private static func list<T>(
+        _ key: String, _ items: [T], next: String?? = nil, sizeEach: Int, _ write: (T, inout JSONWriter) -> Void
+    ) -> [UInt8] {
+        var w = JSONWriter(capacity: 1024 + items.count * sizeEach)
         w.beginObject()
-        w.writeKey("records")
+        w.writeKey(key)
         w.beginArray()
-        for r in page.records { r.writeJSON(into: &w) }
+        for item in items { write(item, &w) }
         w.endArray()
-        w.key("next", page.next.map { String($0) })
+        if let next { w.key("next", next) }
         w.endObject()
         return w.bytes
     }
