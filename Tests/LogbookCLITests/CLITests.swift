@@ -30,7 +30,7 @@ struct CLITests {
     func endToEnd() throws {
         let dir = TemporaryDirectory()
         let file = dir.path + "/in.ndjson"
-        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: file, atomically: false, encoding: .utf8)
         let data = dir.path + "/data"
         let (status, out, _) = try runLogbook(["ingest", "--data", data, file])
         #expect(status == 0)
@@ -68,7 +68,7 @@ struct CLITests {
         let dir = TemporaryDirectory()
         let file = dir.path + "/in.ndjson"
         let bad = lines[0].replacingOccurrences(of: #""app":"Code""#, with: #""app":"Code","screenshot":"iVBORw0KGgo""#)
-        try [lines[1], bad].joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try [lines[1], bad].joined(separator: "\n").write(toFile: file, atomically: false, encoding: .utf8)
         let (status, out, err) = try runLogbook(["ingest", "--data", dir.path + "/data", file])
         #expect(status == 1)
         #expect(out.contains("ingested 1 events (0 duplicates, 1 rejected)"))
@@ -115,7 +115,7 @@ struct CLITests {
     func verifyTamper() throws {
         let dir = TemporaryDirectory()
         let file = dir.path + "/in.ndjson"
-        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: file, atomically: false, encoding: .utf8)
         let data = dir.path + "/data"
         _ = try runLogbook(["ingest", "--data", data, file])
         // Flip the last byte of t055's only block, found by its id bytes in the data file.

@@ -45,10 +45,10 @@ extension ServeProcessTests {
             #expect(cs == 0, "\(cerr)")
             #expect(created.split(separator: "\n").count == 2)
             let tokens = dir.path + "/tokens.ndjson"
-            try created.write(toFile: tokens, atomically: true, encoding: .utf8)
+            try created.write(toFile: tokens, atomically: false, encoding: .utf8)
             let (text, perTenant) = Self.workload(301)
             let file = dir.path + "/events.ndjson"
-            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            try text.write(toFile: file, atomically: false, encoding: .utf8)
 
             let server = try ServerProcess(data: data)
             try await server.waitUntilReady()
@@ -99,9 +99,9 @@ extension ServeProcessTests {
                     ? #"{"tenant":"globex","agent_token":"lbk_globex_\#(String(repeating: "0", count: 64))"}"#
                     : String(line)
             }
-            try forged.joined(separator: "\n").write(toFile: tokens, atomically: true, encoding: .utf8)
+            try forged.joined(separator: "\n").write(toFile: tokens, atomically: false, encoding: .utf8)
             let file = dir.path + "/events.ndjson"
-            try Self.workload(90).text.write(toFile: file, atomically: true, encoding: .utf8)
+            try Self.workload(90).text.write(toFile: file, atomically: false, encoding: .utf8)
 
             let server = try ServerProcess(data: data)
             try await server.waitUntilReady()
@@ -122,23 +122,23 @@ extension ServeProcessTests {
         func setupErrors() throws {
             let dir = TemporaryDirectory("logbook-load")
             let file = dir.path + "/events.ndjson"
-            try Self.workload(3).text.write(toFile: file, atomically: true, encoding: .utf8)
+            try Self.workload(3).text.write(toFile: file, atomically: false, encoding: .utf8)
             let tokens = dir.path + "/tokens.ndjson"
             try #"{"tenant":"acme","agent_token":"lbk_acme_x"}"#.write(
-                toFile: tokens, atomically: true, encoding: .utf8)
+                toFile: tokens, atomically: false, encoding: .utf8)
             let (s1, _, e1) = try runLogbook(["load", "--file", file, "--tokens", tokens])
             #expect(s1 != 0)
             #expect(e1.contains("no agent token for tenant globex"))
             #expect(e1.split(separator: "\n").count == 1)
 
             try #"{"tenant":"acme","agent_token":"a"}{"tenant":"globex","agent_token":"b"}"#.write(
-                toFile: tokens, atomically: true, encoding: .utf8)
+                toFile: tokens, atomically: false, encoding: .utf8)
             let (s2, _, e2) = try runLogbook(["load", "--file", file, "--tokens", tokens])
             #expect(s2 != 0)
             #expect(e2.contains("line 1"))
 
             try "{\"tenant\":\"acme\",\"agent_token\":\"a\"}\n{\"tenant\":\"globex\",\"agent_token\":\"b\"}\n".write(
-                toFile: tokens, atomically: true, encoding: .utf8)
+                toFile: tokens, atomically: false, encoding: .utf8)
             // Port 1 on loopback: nothing listens there.
             let (s3, _, e3) = try runLogbook([
                 "load", "--url", "http://127.0.0.1:1", "--file", file, "--tokens", tokens,

@@ -18,7 +18,7 @@ struct ProjectionCLITests {
     func load() throws -> (TemporaryDirectory, String) {
         let dir = TemporaryDirectory()
         let file = dir.path + "/in.ndjson"
-        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        try lines.joined(separator: "\n").write(toFile: file, atomically: false, encoding: .utf8)
         let data = dir.path + "/data"
         let (status, out, err) = try runLogbook(["ingest", "--data", data, file])
         #expect(status == 0, "\(err)")
@@ -116,5 +116,24 @@ struct ProjectionCLITests {
         let (bad, _, berr) = try runLogbook(["replay", "--data", data, "--tenant", "t020", "--projection", "nope"])
         #expect(bad != 0)
         #expect(berr.contains("unknown projection"))
+
+        // Every tenant at once: generation 2 becomes 1 again for t020, 2 for the others.
+        let (ra, aout, aerr) = try runLogbook(["replay", "--data", data, "--all-tenants", "--projection", "all"])
+        #expect(ra == 0, "\(aerr)")
+        #expect(aout.contains("rebuilt the projections of \(before.split(separator: "\n").count - 1) tenants"))
+        let (_, all, _) = try runLogbook(["projections", "status", "--data", data])
+        for line in all.split(separator: "\n").dropFirst() {
+            let cols = line.split(separator: " ")
+            #expect(cols[1] == (cols[0] == "t020" ? "1" : "2") && cols[4] == "0", "\(line)")
+        }
+        for (args, message) in [
+            (["--all-tenants"], "add --projection"),
+            (["--all-tenants", "--tenant", "t020", "--projection", "all"], "not both"),
+            (["--projection", "all"], "--tenant is required"),
+            (["--all-tenants", "--projection", "all", "--concurrency", "0"], "at least 1"),
+        ] {
+            let (code, _, e) = try runLogbook(["replay", "--data", data] + args)
+            #expect(code != 0 && e.contains(message), "\(args): \(e)")
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LogbookTestSupport
 import Testing
 
@@ -170,6 +171,37 @@ struct ProjectionTests {
                 tenant, user: user, from: EventFactory.t0, to: .init(microseconds: .max / 2), asOf: .sequence(head))
             #expect(now.items == asOf.items)
         }
+    }
+
+    @Test("rebuilding many tenants at once: each ends as its live state; progress reaches the total")
+    func rebuildManyTenants() async throws {
+        let dir = TemporaryDirectory()
+        let s = try store(dir)
+        defer { s.close() }
+        let tenants = (0..<5).map { TenantID("t\($0)")! }
+        for (k, t) in tenants.enumerated() {
+            var scenario = ProjectionScenario(seed: 10 + UInt64(k))
+            _ = try await s.append(scenario.randomStream(60 + 40 * k), to: t)
+            #expect(try await s.waitForProjections(t, through: try s.lastSequence(t), timeout: .seconds(30)))
+        }
+        let live = try tenants.map { try s.projectionContents($0) }
+        let before = try tenants.map { try s.projectionStatus($0).generation }
+        let total = try tenants.reduce(0) { $0 + (try s.lastSequence($1)) }
+
+        let seen = Mutex<[RebuildProgress]>([])
+        let applied = try s.rebuildProjections(concurrency: 3) { p in seen.withLock { $0.append(p) } }
+        #expect(applied == total)
+        for (k, t) in tenants.enumerated() {
+            #expect(try s.projectionStatus(t).generation != before[k])
+            #expect(try s.projectionContents(t) == live[k])
+        }
+        let reports = seen.withLock { $0 }
+        #expect(reports.allSatisfy { $0.tenants == 5 && $0.totalEvents == total && $0.events <= total })
+        #expect(reports.contains { $0.tenantsDone == 5 && $0.events == total })
+
+        // A tenant that does not exist fails the whole call, naming the problem.
+        let error = #expect(throws: LogError.self) { try s.rebuildProjections(of: [TenantID("nobody")!]) }
+        #expect(error?.code == .tenantNotFound)
     }
 
     @Test("projection threads follow the log by themselves")

@@ -11,19 +11,11 @@ struct Projector {
     let tables: ProjectionTables
     private(set) var settings = TenantSettings()
     private(set) var checkpoint: UInt64
-    private var chunks: [UserDay: TimelineChunk] = [:]
-    /// Chunks changed since the last flush; the others were only read (by a recompute).
-    private var changedChunks: Set<UserDay> = []
-    private var days: [UserDay: DailyAggregate] = [:]
+    private var chunks = UserDayMap<TimelineChunk>()
+    /// Per chunk: changed since the last flush; the others were only read (by a recompute).
+    private var changedChunks: [Bool] = []
+    private var days = UserDayMap<DailyAggregate>()
     private var people: [UserID: PersonRecord] = [:]
-
-    /// A user and a day number (daily aggregates) or a chunk number (timeline chunks).
-    struct UserDay: Hashable {
-        var user: UserID
-        var day: Int32
-
-        func hash(into h: inout Hasher) { h.combine(user.low &+ user.high &* 31 &+ UInt64(UInt32(bitPattern: day))) }
-    }
 
     static let settingsPrefix = Array("settings/".utf8)
 
@@ -88,14 +80,12 @@ struct Projector {
         if let user = e.subject, e.type != .eventCorrected, e.type != .eventRetracted {
             var entry = TimelineEntry(event: e, category: nil)
             if e.type == .activityWindow { entry.category = category(of: e) }
-            let key = UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds))
-            try loadChunk(key, txn)
-            try chunks[key]!.insert(entry)  // in place: a local copy would copy the chunk's bytes
-            changedChunks.insert(key)
+            let c = try loadChunk(UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds)), txn)
+            try chunks[c].insert(entry)  // in place: a local copy would copy the chunk's bytes
+            changedChunks[c] = true
             for day in localDays(of: e) {
-                let k = UserDay(user: user, day: day)
-                try loadDay(k, txn)
-                days[k]!.add(entry, bounds: settings.timeZone.bounds(of: day))
+                let d = try loadDay(UserDay(user: user, day: day), txn)
+                days[d].add(entry, bounds: settings.timeZone.bounds(of: day))
             }
         }
         if let audit {
@@ -150,9 +140,8 @@ struct Projector {
             link.kind == .link, let user = e.subject
         else { return }
         audit?.target = link.root
-        let key = UserDay(user: user, day: Projector.chunk(link.occurred))
-        try loadChunk(key, txn)
-        guard let before = try chunks[key]!.entry(link.root) else { return }  // retracted before
+        let c = try loadChunk(UserDay(user: user, day: Projector.chunk(link.occurred)), txn)
+        guard let before = try chunks[c].entry(link.root) else { return }  // retracted before
         audit?.targetID = before.event.id
         audit?.before = before.event.data
         var after: TimelineEntry?
@@ -164,19 +153,18 @@ struct Projector {
             audit?.after = entry.event.data
             after = entry
         }
-        try chunks[key]!.replace(link.root, with: after)
-        changedChunks.insert(key)
+        try chunks[c].replace(link.root, with: after)
+        changedChunks[c] = true
         // The days the original counted into: take it out and put the corrected one in; when
         // the figures alone cannot say (it was the day's first or last activity), recompute the
         // day from the corrected timeline.
         for day in localDays(of: before.event) {
-            let k = UserDay(user: user, day: day)
             let bounds = settings.timeZone.bounds(of: day)
-            try loadDay(k, txn)
-            if days[k]!.remove(before, bounds: bounds, keepBounds: after != nil) {
-                if let after { days[k]!.add(after, bounds: bounds) }
+            let d = try loadDay(UserDay(user: user, day: day), txn)
+            if days[d].remove(before, bounds: bounds, keepBounds: after != nil) {
+                if let after { days[d].add(after, bounds: bounds) }
             } else {
-                try recompute(k, txn)
+                try recompute(d, txn)
             }
         }
     }
@@ -195,17 +183,18 @@ struct Projector {
         return out.sorted { (order.firstIndex(of: $0.key) ?? 99) < (order.firstIndex(of: $1.key) ?? 99) }
     }
 
-    private mutating func recompute(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
+    /// Recomputes the aggregate at index `d` of `days` from the timeline.
+    private mutating func recompute(_ d: Int, _ txn: borrowing WriteTransaction) throws {
+        let key = days.keys[d]
         let bounds = settings.timeZone.bounds(of: key.day)
         var aggregate = DailyAggregate()
-        for d in Projector.chunks(overlapping: bounds.lowerBound, bounds.upperBound) {
-            let k = UserDay(user: key.user, day: d)
-            try loadChunk(k, txn)
-            for entry in try chunks[k]!.entries(overlapping: bounds.lowerBound, bounds.upperBound) {
+        for chunk in Projector.chunks(overlapping: bounds.lowerBound, bounds.upperBound) {
+            let c = try loadChunk(UserDay(user: key.user, day: chunk), txn)
+            for entry in try chunks[c].entries(overlapping: bounds.lowerBound, bounds.upperBound) {
                 aggregate.add(entry, bounds: bounds)
             }
         }
-        days[key] = aggregate
+        days[d] = aggregate
     }
 
     // MARK: Identity
@@ -262,20 +251,23 @@ struct Projector {
 
     // MARK: State
 
-    /// Makes sure `chunks[key]` holds the stored chunk (or an empty one).
-    private mutating func loadChunk(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
-        if chunks.index(forKey: key) != nil { return }  // no copy of the value
-        chunks[key] = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
+    /// The index in `chunks` of `key`'s chunk, loaded from storage (or empty) on first use.
+    private mutating func loadChunk(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> Int {
+        if let c = chunks.index(of: key) { return c }
+        let chunk = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.timeline, key: k) { v in v.map(TimelineChunk.init) ?? TimelineChunk() }
         }
+        changedChunks.append(false)
+        return chunks.append(key, chunk)
     }
 
-    /// Makes sure `days[key]` holds the stored aggregate (or an empty one).
-    private mutating func loadDay(_ key: UserDay, _ txn: borrowing WriteTransaction) throws {
-        if days.index(forKey: key) != nil { return }
-        days[key] = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
+    /// The index in `days` of `key`'s aggregate, loaded from storage (or empty) on first use.
+    private mutating func loadDay(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> Int {
+        if let d = days.index(of: key) { return d }
+        let aggregate = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.daily, key: k) { v in try v.map(DailyAggregate.init(decoding:)) ?? DailyAggregate() }
         }
+        return days.append(key, aggregate)
     }
 
     private func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], _ txn: borrowing WriteTransaction) throws {
@@ -284,26 +276,28 @@ struct Projector {
 
     /// Writes what is held in memory and the checkpoint.
     mutating func flush(_ txn: borrowing WriteTransaction) throws {
-        for key in changedChunks {
-            let chunk = chunks[key]!
+        // In key order: neighbouring puts then land on the same B-tree pages.
+        for c in chunks.indexesInStorageOrder() where changedChunks[c] {
+            let key = chunks.keys[c]
             let k = ProjectionKey.userDay(key.user, key.day)
-            if chunk.bytes.isEmpty {
+            if chunks[c].bytes.isEmpty {
                 _ = try k.withUnsafeBytes { try txn.delete(tables.timeline, key: $0) }
             } else {
-                try put(tables.timeline, k, chunk.bytes, txn)
+                try put(tables.timeline, k, chunks[c].bytes, txn)
             }
         }
-        for (key, aggregate) in days {
+        for d in days.indexesInStorageOrder() {
+            let key = days.keys[d]
             let k = ProjectionKey.userDay(key.user, key.day)
-            if aggregate.isEmpty {
+            if days[d].isEmpty {
                 _ = try k.withUnsafeBytes { try txn.delete(tables.daily, key: $0) }
             } else {
-                try put(tables.daily, k, aggregate.encode(), txn)
+                try put(tables.daily, k, days[d].encode(), txn)
             }
         }
-        chunks = [:]
+        chunks = UserDayMap()
         changedChunks = []
-        days = [:]
+        days = UserDayMap()
         people = [:]
         try tables.setCheckpoint(checkpoint, in: txn)
     }

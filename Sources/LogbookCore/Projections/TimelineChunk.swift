@@ -36,17 +36,19 @@ struct TimelineChunk {
         return out
     }
 
-    /// Appends `entry`'s record to `w`: the fixed prefix, then the entry, written in place.
+    /// Appends `entry`'s record to `w`: the fixed prefix (its length patched afterwards), then
+    /// the entry, written in place.
     private static func appendRecord(_ entry: TimelineEntry, to w: inout ByteWriter) {
         let start = w.bytes.count
-        w.bytes.append(contentsOf: repeatElement(0, count: prefix))
+        let occurred = entry.event.occurredAt.microseconds
+        let end = occurred + max(0, entry.event.duration ?? 0)
+        // A tuple of these types is laid out without padding: 8 + 8 + 8 + 4 bytes.
+        withUnsafeBytes(of: (occurred.littleEndian, entry.event.sequence.littleEndian, end.littleEndian, UInt32(0))) {
+            w.raw(UnsafeRawBufferPointer(rebasing: $0[0..<prefix]))
+        }
         entry.encode(into: &w)
         let length = UInt32(w.bytes.count - start - prefix)
         w.bytes.withUnsafeMutableBytes { b in
-            b.storeBytes(of: entry.event.occurredAt.microseconds.littleEndian, toByteOffset: start, as: Int64.self)
-            b.storeBytes(of: entry.event.sequence.littleEndian, toByteOffset: start + 8, as: UInt64.self)
-            let end = entry.event.occurredAt.microseconds + max(0, entry.event.duration ?? 0)
-            b.storeBytes(of: end.littleEndian, toByteOffset: start + 16, as: Int64.self)
             b.storeBytes(of: length.littleEndian, toByteOffset: start + 24, as: UInt32.self)
         }
     }
