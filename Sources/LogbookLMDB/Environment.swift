@@ -73,9 +73,17 @@ public final class Environment: @unchecked Sendable {
     ///
     /// LMDB allows one write transaction at a time per environment and it must stay on one
     /// thread, so this is synchronous: call it from the environment's single writer thread.
+    ///
+    /// `syncMeta: false` commits without flushing the meta page (LMDB's `MDB_NOMETASYNC`, which
+    /// `mdb_txn_begin` takes per transaction): the data pages are flushed as usual, so the
+    /// database keeps its integrity, but a system crash may undo this transaction. The next
+    /// commit made with `syncMeta` (or `sync()`) makes it durable too. For derived state that
+    /// is rebuilt from the log anyway, never for what was acknowledged.
     @available(*, noasync, message: "LMDB write transactions must stay on one thread; call from the writer thread")
-    public func write<R, E: Error>(_ body: (inout WriteTransaction) throws(E) -> R) throws -> R {
-        var txn = try WriteTransaction(env: env)
+    public func write<R, E: Error>(
+        syncMeta: Bool = true, _ body: (inout WriteTransaction) throws(E) -> R
+    ) throws -> R {
+        var txn = try WriteTransaction(env: env, flags: syncMeta ? 0 : UInt32(MDB_NOMETASYNC))
         let result: R
         do {
             result = try body(&txn)

@@ -25,9 +25,9 @@ public struct ReadTransaction: Transaction, ~Copyable {
 public struct WriteTransaction: Transaction, ~Copyable {
     public let pointer: OpaquePointer
 
-    init(env: OpaquePointer) throws(LMDBError) {
+    init(env: OpaquePointer, flags: UInt32 = 0) throws(LMDBError) {
         var txn: OpaquePointer?
-        try check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin(write)")
+        try check(mdb_txn_begin(env, nil, flags, &txn), "mdb_txn_begin(write)")
         pointer = txn!
     }
 

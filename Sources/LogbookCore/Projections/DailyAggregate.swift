@@ -8,15 +8,28 @@ public struct DailyAggregate: Sendable, Equatable {
     /// Sum of activity sample durations inside the day.
     public var activeMicros: Int64 = 0
     public var afkMicros: Int64 = 0
-    public var apps: [String: Int64] = [:]
-    public var categories: [String: Int64] = [:]
+    /// Active seconds per app and per category.
+    public var apps: [String: Int64] {
+        get { appTotals.dictionary }
+        set { appTotals = NamedTotals(newValue) }
+    }
+    public var categories: [String: Int64] {
+        get { categoryTotals.dictionary }
+        set { categoryTotals = NamedTotals(newValue) }
+    }
+    var appTotals = NamedTotals()
+    var categoryTotals = NamedTotals()
     /// Start of the first and end of the last activity sample inside the day.
     public var firstActivity: Int64 = .max
     public var lastActivity: Int64 = .min
     public var clockIns: [Int64] = []
     public var clockOuts: [Int64] = []
     /// Time entries: microseconds between `start` and `end`, per project.
-    public var projects: [String: Int64] = [:]
+    public var projects: [String: Int64] {
+        get { projectTotals.dictionary }
+        set { projectTotals = NamedTotals(newValue) }
+    }
+    var projectTotals = NamedTotals()
     /// Effective events counted into this day.
     public var events: Int64 = 0
 
@@ -43,8 +56,8 @@ public struct DailyAggregate: Sendable, Equatable {
             // Maps hold no zero entries, so that taking an entry out again (`remove`) leaves
             // exactly what never adding it would have.
             if micros > 0 {
-                if case .string(let app)? = e[.app] { apps[app, default: 0] += micros }
-                categories[entry.category ?? TenantSettings.uncategorized, default: 0] += micros
+                if case .string(let app)? = e[.app] { appTotals.add(app, micros) }
+                categoryTotals.add(entry.category ?? TenantSettings.uncategorized, micros)
             }
             firstActivity = min(firstActivity, lo)
             lastActivity = max(lastActivity, max(lo, hi))
@@ -62,7 +75,7 @@ public struct DailyAggregate: Sendable, Equatable {
             if case .string(let project)? = e[.project], case .time(let s)? = e[.start], case .time(let t)? = e[.end],
                 t > s
             {
-                projects[project, default: 0] += t.microseconds - s.microseconds
+                projectTotals.add(project, t.microseconds - s.microseconds)
             }
         default:
             guard pointInside else { return }
@@ -77,11 +90,8 @@ public struct DailyAggregate: Sendable, Equatable {
     mutating func remove(_ entry: TimelineEntry, bounds: Range<Int64>, keepBounds: Bool) -> Bool {
         let e = entry.event
         let (start, lo, hi, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
-        func take(_ map: inout [String: Int64], _ key: String, _ v: Int64) -> Bool {
-            guard v > 0 else { return true }
-            guard let old = map[key], old >= v else { return false }
-            map[key] = old == v ? nil : old - v
-            return true
+        func take(_ totals: inout NamedTotals, _ key: String, _ v: Int64) -> Bool {
+            v <= 0 || totals.take(key, v)
         }
         func takeOne(_ list: inout [Int64], _ t: Int64) -> Bool {
             guard let i = list.firstIndex(of: t) else { return false }
@@ -94,8 +104,8 @@ public struct DailyAggregate: Sendable, Equatable {
             if !keepBounds && (lo == firstActivity || max(lo, hi) == lastActivity) { return false }
             guard activeMicros >= micros else { return false }
             activeMicros -= micros
-            if case .string(let app)? = e[.app], !take(&apps, app, micros) { return false }
-            guard take(&categories, entry.category ?? TenantSettings.uncategorized, micros) else { return false }
+            if case .string(let app)? = e[.app], !take(&appTotals, app, micros) { return false }
+            guard take(&categoryTotals, entry.category ?? TenantSettings.uncategorized, micros) else { return false }
         case .activityAFK:
             guard pointInside || micros > 0 else { return true }
             if case .string("afk")? = e[.status] {
@@ -111,7 +121,7 @@ public struct DailyAggregate: Sendable, Equatable {
         case .timeEntryRecorded:
             guard pointInside else { return true }
             if case .string(let project)? = e[.project], case .time(let s)? = e[.start], case .time(let t)? = e[.end],
-                t > s, !take(&projects, project, t.microseconds - s.microseconds)
+                t > s, !take(&projectTotals, project, t.microseconds - s.microseconds)
             {
                 return false
             }
@@ -150,9 +160,9 @@ public struct DailyAggregate: Sendable, Equatable {
     mutating func merge(_ o: DailyAggregate) {
         activeMicros += o.activeMicros
         afkMicros += o.afkMicros
-        for (k, v) in o.apps { apps[k, default: 0] += v }
-        for (k, v) in o.categories { categories[k, default: 0] += v }
-        for (k, v) in o.projects { projects[k, default: 0] += v }
+        for (k, v) in zip(o.appTotals.names, o.appTotals.values) { appTotals.add(k, v) }
+        for (k, v) in zip(o.categoryTotals.names, o.categoryTotals.values) { categoryTotals.add(k, v) }
+        for (k, v) in zip(o.projectTotals.names, o.projectTotals.values) { projectTotals.add(k, v) }
         firstActivity = min(firstActivity, o.firstActivity)
         lastActivity = max(lastActivity, o.lastActivity)
         events += o.events
@@ -170,9 +180,9 @@ public struct DailyAggregate: Sendable, Equatable {
         w.svarint(firstActivity)
         w.svarint(lastActivity)
         w.svarint(events)
-        for map in [apps, categories, projects] {
-            w.varint(UInt64(map.count))
-            for (k, v) in map.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+        for totals in [appTotals, categoryTotals, projectTotals] {
+            w.varint(UInt64(totals.count))
+            for (k, v) in totals.sorted {
                 w.string(k)
                 w.svarint(v)
             }
@@ -192,15 +202,14 @@ public struct DailyAggregate: Sendable, Equatable {
         firstActivity = try r.svarint()
         lastActivity = try r.svarint()
         events = try r.svarint()
-        var maps: [[String: Int64]] = []
+        var maps: [NamedTotals] = []
         for _ in 0..<3 {
             let n = try r.count(unit: 2)
-            var m: [String: Int64] = [:]
-            m.reserveCapacity(n)
-            for _ in 0..<n { m[try r.string()] = try r.svarint() }
+            var m = NamedTotals()
+            for _ in 0..<n { m.add(try r.string(), try r.svarint()) }
             maps.append(m)
         }
-        (apps, categories, projects) = (maps[0], maps[1], maps[2])
+        (appTotals, categoryTotals, projectTotals) = (maps[0], maps[1], maps[2])
         var lists: [[Int64]] = []
         for _ in 0..<2 {
             let n = try r.count()

@@ -31,8 +31,12 @@ extension TenantLog {
         }
     }
 
-    /// Applies every event after the live checkpoint, in durable write transactions of at most
+    /// Applies every event after the live checkpoint, in write transactions of at most
     /// `projectionBatchEvents` events, and returns the new checkpoint.
+    ///
+    /// The transactions do not flush LMDB's meta page (`syncMeta: false`): projections derive
+    /// from the log, so a system crash that undoes a turn only moves the checkpoint back, and the
+    /// next turn applies those events again. A turn then costs one flush instead of two.
     @discardableResult
     func catchUpProjections() throws -> UInt64 {
         projectionLock.lock()
@@ -40,7 +44,7 @@ extension TenantLog {
         var position = try projectionPosition()
         while position.checkpoint < position.head {
             let before = position.checkpoint
-            position = try env.write { (txn: inout WriteTransaction) throws in
+            position = try env.write(syncMeta: false) { (txn: inout WriteTransaction) throws in
                 var projector = try Projector(tables: try liveTables(in: txn), in: txn)
                 let head = try storedHead(in: txn)
                 try applyLog(
@@ -57,19 +61,25 @@ extension TenantLog {
 
     /// Rebuilds every projection from sequence 1 into the other generation and switches to it
     /// atomically; `progress` gets (applied, head) after each batch.
+    ///
+    /// Only the switch is flushed completely: the batches before it fill a generation nobody
+    /// reads, which a crash leaves unused (`syncMeta: false`, as for live turns).
     func rebuildProjections(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
         projectionLock.lock()
         defer { projectionLock.unlock() }
         // The category rules in force now apply to all of history (specs/projections.md).
-        let (target, rules) = try env.write { (txn: inout WriteTransaction) throws in
+        let (target, rules, headBefore) = try env.write(syncMeta: false) { (txn: inout WriteTransaction) throws in
             let live = try liveTables(in: txn)
             let target = live.generation == 1 ? projectionTables.1 : projectionTables.0
             try target.clear(in: txn)
-            return (target, try Projector.setting("categories", tables: live, in: txn))
+            return (target, try Projector.setting("categories", tables: live, in: txn), try storedHead(in: txn))
         }
         var checkpointBefore: UInt64 = 0
+        var head = headBefore
         while true {
-            let (applied, head, done) = try env.write { (txn: inout WriteTransaction) throws in
+            // The log only grows: a batch that cannot reach the head seen before cannot be the switch.
+            let last = head - checkpointBefore <= TenantLog.projectionBatchEvents
+            let (applied, newHead, done) = try env.write(syncMeta: last) { (txn: inout WriteTransaction) throws in
                 var projector = try Projector(tables: target, in: txn)
                 if let rules { projector.pinCategories(rules) }
                 let head = try storedHead(in: txn)
@@ -85,6 +95,7 @@ extension TenantLog {
                 if old.generation != target.generation { try old.clear(in: txn) }
                 return (projector.checkpoint, head, true)
             }
+            head = newHead
             progress(applied, head)
             try TenantLog.requireProgress(checkpointBefore, applied, head, tenant)
             checkpointBefore = applied
