@@ -189,6 +189,11 @@ struct EngineOptions: ParsableArguments {
     var projectionThreads: Int = LogStore.Options().projectionThreads
     @Option(help: "Nice value of the projection threads (0-19; higher: shorter ack latency, more projection lag).")
     var projectionNice: Int32 = LogStore.Options().projectionNiceness
+    @Option(
+        help:
+            "Shortest time between two projection turns of one tenant, milliseconds (longer: less work per event, more lag)."
+    )
+    var projectionIntervalMs: Int = LogStore.Options().projectionIntervalMicros / 1000
 
     /// The options, or a one-line error naming the flag out of range.
     func options() throws -> LogStore.Options {
@@ -203,6 +208,9 @@ struct EngineOptions: ParsableArguments {
         }
         if projectionThreads < 0 { throw CLIError("--projection-threads must not be negative") }
         if !(0...19).contains(projectionNice) { throw CLIError("--projection-nice must be between 0 and 19") }
+        if !(0...10_000).contains(projectionIntervalMs) {
+            throw CLIError("--projection-interval-ms must be between 0 and 10000")
+        }
         var o = LogStore.Options()
         o.maxBatchDelayMicros = batchWindowUs
         o.maxBatchEvents = maxBatchEvents
@@ -212,6 +220,7 @@ struct EngineOptions: ParsableArguments {
         o.commitThreads = commitThreads
         o.projectionThreads = projectionThreads
         o.projectionNiceness = projectionNice
+        o.projectionIntervalMicros = projectionIntervalMs * 1000
         return o
     }
 }

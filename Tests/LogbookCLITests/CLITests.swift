@@ -102,6 +102,10 @@ struct CLITests {
                 ["serve", "--data", "/nonexistent-logbook", "--batch-window-us=2000000"],
                 "--batch-window-us must be between 0 and 1000000"
             ),
+            (
+                ["serve", "--data", "/nonexistent-logbook", "--projection-interval-ms=-1"],
+                "--projection-interval-ms must be between 0 and 10000"
+            ),
         ])
     func errors(arguments: [String], message: String) throws {
         let (status, _, err) = try runLogbook(arguments)

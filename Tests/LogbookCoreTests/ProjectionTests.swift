@@ -204,6 +204,26 @@ struct ProjectionTests {
         #expect(error?.code == .tenantNotFound)
     }
 
+    @Test("a reader waiting for its writes does not wait out the projection interval")
+    func waitingHurriesTheTurn() async throws {
+        let dir = TemporaryDirectory()
+        var o = testOptions()
+        o.projectionThreads = 1
+        o.projectionIntervalMicros = 60_000_000  // a minute: only a hurried turn can come in time
+        let s = try LogStore(directory: dir.path, options: o)
+        defer { s.close() }
+        var g = SeededGenerator(seed: 6)
+        // The first turn comes at once (no turn before it); the second would wait a minute.
+        for i in 0..<2 {
+            let at = Timestamp(microseconds: EventFactory.t0.microseconds + Int64(i) * 10_000_000)
+            _ = try await s.append([EventFactory.window(&g, at: at)], to: tenant)
+            let start = ContinuousClock.now
+            #expect(try await s.waitForProjections(tenant, through: try s.lastSequence(tenant), timeout: .seconds(10)))
+            #expect(ContinuousClock.now - start < .seconds(10))
+        }
+        #expect(try s.projectionStatus(tenant).checkpoint == 2)
+    }
+
     @Test("projection threads follow the log by themselves")
     func liveThreadsFollow() async throws {
         let dir = TemporaryDirectory()

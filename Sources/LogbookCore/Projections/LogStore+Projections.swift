@@ -72,14 +72,15 @@ extension LogStore {
                 try withTenant(tenant, create: false) { try $0.projectionPosition().checkpoint }
             }
             if checkpoint >= sequence { return true }
-            // Without projection threads, catch up here. With them, wait for the tenant's next
-            // turn (at most `projectionIntervalMicros` away) rather than block this executor's
-            // thread on a catch-up and its fsync.
+            // Without projection threads, catch up here. With them, have the tenant's next turn
+            // run now and wait for it, rather than block this executor's thread on a catch-up
+            // and its fsync.
             if options.projectionThreads == 0 {
                 try catchUpProjections(tenant)
                 continue
             }
             if ContinuousClock.now >= deadline { return false }
+            hurryProjections(tenant)
             try? await Task.sleep(for: .milliseconds(2))
         }
     }

@@ -107,6 +107,19 @@ public final class LogStore: Sendable {
         projectionScheduler.schedule(log, notBefore: notBefore)
     }
 
+    /// Runs the projection turn of `tenant` now rather than when its interval ends: a reader
+    /// waits for its own writes. Once per queued turn; the turn still queued for later finds
+    /// little or nothing to do when it comes.
+    func hurryProjections(_ tenant: TenantID) {
+        guard let projectionScheduler, let log = table.withLock({ $0.open[tenant]?.log }) else { return }
+        let hurry = log.projectionQueue.withLock { q -> Bool in
+            guard q.scheduled, !q.hurried else { return false }
+            q.hurried = true
+            return true
+        }
+        if hurry { projectionScheduler.schedule(log) }
+    }
+
     /// The shortest time between two projection turns of one tenant (ns): commits that come
     /// meanwhile are applied together, in one transaction, and each timeline chunk and daily
     /// record they touch is rewritten once rather than once per commit.
@@ -132,6 +145,7 @@ public final class LogStore: Sendable {
         defer { release(log.tenant) }
         log.projectionQueue.withLock {
             $0.pending = false
+            $0.hurried = false
             $0.lastTurn = DispatchTime.now().uptimeNanoseconds
         }
         do {

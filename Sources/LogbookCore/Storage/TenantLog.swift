@@ -36,6 +36,8 @@ final class TenantLog: @unchecked Sendable {
     struct ProjectionQueueState {
         var scheduled = false
         var pending = false
+        /// A reader waits for its writes: the queued turn was moved up to now.
+        var hurried = false
         /// When the last projection turn began (uptime, ns).
         var lastTurn: UInt64 = 0
     }
