@@ -307,19 +307,11 @@ final class ProjectionRoutes: Sendable {
         }
     }
 
-    /// Runs `body` on NIO's blocking thread pool; its `LogError` becomes a problem.
+    /// Runs `body` on NIO's blocking thread pool (`offload`); its `LogError` becomes a problem.
     private func offload<R: Sendable>(
         _ context: LogbookRequestContext, _ tenant: TenantID, _ body: @escaping @Sendable () throws(LogError) -> R
     ) async throws -> R {
-        let result: Result<R, LogError>
-        do {
-            result = try await NIOThreadPool.singleton.runIfActive { () -> Result<R, LogError> in
-                do throws(LogError) { return .success(try body()) } catch { return .failure(error) }
-            }
-        } catch {
-            throw Problem(.serviceUnavailable, type: "shutting_down", detail: "the server is shutting down")
-        }
-        switch result {
+        switch try await LogbookServer.offload(body) {
         case .success(let value): return value
         case .failure(let error): throw problem(error, context, tenant)
         }

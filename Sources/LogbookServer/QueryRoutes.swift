@@ -32,49 +32,54 @@ struct QueryRoutes {
         let occurred: Range<Timestamp>? =
             (fromTime == nil && toTime == nil) ? nil : (fromTime ?? .min)..<(toTime ?? .max)
         if let occurred, occurred.isEmpty { throw Problem.badRequest("from must be before to") }
-        var w = JSONWriter(capacity: 4096)
-        w.beginObject()
-        w.writeKey("events")
-        w.beginArray()
-        var count = 0
-        var last: UInt64 = 0
-        var more = false
-        do {
-            try store.read(caller.tenant, from: from, to: to, occurred: occurred) { event in
-                if count == limit {
-                    more = true
-                    return false
+        let tenant = caller.tenant
+        let page = try await offload { () throws(LogError) -> [UInt8] in
+            var w = JSONWriter(capacity: 4096)
+            w.beginObject()
+            w.writeKey("events")
+            w.beginArray()
+            var count = 0
+            var last: UInt64 = 0
+            var more = false
+            do {
+                try store.read(tenant, from: from, to: to, occurred: occurred) { event in
+                    if count == limit {
+                        more = true
+                        return false
+                    }
+                    event.writeJSON(tenant: tenant, into: &w)
+                    count += 1
+                    last = event.sequence
+                    return true
                 }
-                event.writeJSON(tenant: caller.tenant, into: &w)
-                count += 1
-                last = event.sequence
-                return true
+            } catch let error as LogError {
+                // A tenant with tokens but no events yet: an empty page.
+                guard error.code == .tenantNotFound else { throw error }
+            } catch {
+                throw LogError(.io, "reading the log of tenant \(tenant) failed", cause: error)
             }
-        } catch {
-            // A tenant with tokens but no events yet: an empty page. (No `catch … where`: see
-            // `stats`.)
-            guard let e = error as? LogError, e.code == .tenantNotFound else { throw error }
+            w.endArray()
+            w.writeKey("next_from_seq")
+            if more { w.writeInteger(Int64(last + 1)) } else { w.writeNull() }
+            w.endObject()
+            return w.bytes
         }
-        w.endArray()
-        w.writeKey("next_from_seq")
-        if more { w.writeInteger(Int64(last + 1)) } else { w.writeNull() }
-        w.endObject()
-        return jsonResponse(.ok, w.bytes)
+        switch page {
+        case .success(let bytes): return jsonResponse(.ok, bytes)
+        case .failure(let error): throw storageProblem(error, context, tenant)
+        }
     }
 
     /// `GET /v1/stats`: the caller's tenant's counts and sizes.
     func stats(_ request: Request, context: LogbookRequestContext) async throws -> Response {
         let caller = try context.requireAdmin()
+        let tenant = caller.tenant
         let s: LogStore.TenantStats
-        do {
-            s = try store.stats(caller.tenant)
-        } catch {
-            // No `catch ... where` with typed throws: swiftc 6.3 hangs on it.
-            guard error.code == .tenantNotFound else {
-                context.logger.error("stats failed", metadata: ["tenant": "\(caller.tenant)", "error": "\(error)"])
-                throw Problem(.internalServerError, type: "storage_error", detail: "the statistics could not be read")
-            }
-            throw Problem(.notFound, type: "tenant_not_found", detail: "tenant \(caller.tenant) has no log")
+        switch try await offload({ () throws(LogError) in try store.stats(tenant) }) {
+        case .success(let stats): s = stats
+        case .failure(let error) where error.code == .tenantNotFound:
+            throw Problem(.notFound, type: "tenant_not_found", detail: "tenant \(tenant) has no log")
+        case .failure(let error): throw storageProblem(error, context, tenant)
         }
         var w = JSONWriter(capacity: 256)
         w.beginObject()
@@ -89,5 +94,21 @@ struct QueryRoutes {
         }
         w.endObject()
         return jsonResponse(.ok, w.bytes)
+    }
+
+    /// A failed read that is not the caller's fault: busy and shutting down are 503, anything
+    /// else a 500 that names no internals (the error itself goes to the log).
+    private func storageProblem(_ error: LogError, _ context: LogbookRequestContext, _ tenant: TenantID) -> Problem {
+        switch error.code {
+        case .tooManyOpenTenants:
+            var p = Problem(.serviceUnavailable, type: "busy", detail: "the server is busy; retry")
+            p.headers[.retryAfter] = String(configuration.retryAfterSeconds)
+            return p
+        case .closed:
+            return Problem(.serviceUnavailable, type: "shutting_down", detail: "the server is shutting down")
+        default:
+            context.logger.error("read failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+            return Problem(.internalServerError, type: "storage_error", detail: "the log could not be read")
+        }
     }
 }
