@@ -15,9 +15,20 @@ struct TimelineChunk {
     init() {}
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = Array(bytes) }
 
+    typealias Record = (offset: Int, occurred: Int64, sequence: UInt64, end: Int64, length: Int)
+
     /// Offsets of the records, each with its sort key.
-    func records() throws -> [(offset: Int, occurred: Int64, sequence: UInt64, end: Int64, length: Int)] {
-        var out: [(offset: Int, occurred: Int64, sequence: UInt64, end: Int64, length: Int)] = []
+    func records() throws -> [Record] {
+        var out: [Record] = []
+        try scan {
+            out.append($0); return true
+        }
+        return out
+    }
+
+    /// Calls `body` with each record's offset and sort key, in order, until it returns false;
+    /// reads only the fixed prefixes and allocates nothing.
+    func scan(_ body: (Record) throws -> Bool) throws {
         try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
             var at = 0
             while at < b.count {
@@ -29,11 +40,10 @@ struct TimelineChunk {
                 guard b.count - at - TimelineChunk.prefix >= length else {
                     throw CodecError(code: .truncated, offset: at)
                 }
-                out.append((at, occurred, sequence, end, length))
+                guard try body((at, occurred, sequence, end, length)) else { return }
                 at += TimelineChunk.prefix + length
             }
         }
-        return out
     }
 
     /// Appends `entry`'s record to `w`: the fixed prefix (its length patched afterwards), then
@@ -68,11 +78,22 @@ struct TimelineChunk {
     mutating func insert(_ entry: TimelineEntry) throws {
         let key = (entry.event.occurredAt.microseconds, entry.event.sequence)
         if !tailKnown {
-            tail = try records().last.map { ($0.occurred, $0.sequence) }
+            // Once per chunk loaded: a live turn loads each chunk it touches.
+            var last: (Int64, UInt64)?
+            try scan { r in
+                last = (r.occurred, r.sequence)
+                return true
+            }
+            tail = last
             tailKnown = true
         }
         if let last = tail, key < last {
-            let at = try records().first { ($0.occurred, $0.sequence) > key }?.offset ?? bytes.count
+            let end = bytes.count
+            var at = end
+            try scan { r in
+                if (r.occurred, r.sequence) > key { at = r.offset }
+                return at == end
+            }
             bytes.insert(contentsOf: TimelineChunk.record(entry), at: at)
         } else {
             // The common case, samples in time order: encode straight onto the end.
