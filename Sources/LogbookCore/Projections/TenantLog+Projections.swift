@@ -47,8 +47,12 @@ extension TenantLog {
             position = try env.write(syncMeta: false) { (txn: inout WriteTransaction) throws in
                 var projector = try Projector(tables: try liveTables(in: txn), in: txn)
                 let head = try storedHead(in: txn)
-                try applyLog(
-                    to: &projector, upTo: min(head, projector.checkpoint + TenantLog.projectionBatchEvents), txn)
+                let upTo = min(head, projector.checkpoint + TenantLog.projectionBatchEvents)
+                // What the commits left in memory first, then the log for anything else.
+                for e in takeCommitted(after: projector.checkpoint, through: upTo) {
+                    try projector.apply(e, from: self, log: txn, into: txn)
+                }
+                try applyLog(to: &projector, upTo: upTo, txn)
                 try projector.flush(txn)
                 return (projector.checkpoint, head)
             }
@@ -56,6 +60,8 @@ extension TenantLog {
             try TenantLog.requireProgress(before, position.checkpoint, position.head, tenant)
         }
         projected.store(position.checkpoint, ordering: .releasing)
+        // A commit can hand its events over after a turn read them from the log: let them go.
+        _ = takeCommitted(after: position.checkpoint, through: position.checkpoint)
         return position.checkpoint
     }
 

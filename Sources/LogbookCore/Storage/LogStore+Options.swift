@@ -26,6 +26,10 @@ extension LogStore {
         /// small requests). Live projections (and `waitForProjections`) lag by about this
         /// much plus one turn.
         public var projectionIntervalMicros = 50_000
+        /// Committed events, over all tenants, kept in memory for the live projections so that
+        /// they need not read back what was just written (0: always read the log). Past it, the
+        /// projections read the log; memory stays bounded however far they fall behind.
+        public var maxCommittedEventsInMemory = 100_000
         /// Nice value of the projection threads. Raising it (e.g. 5) lets commits and requests
         /// have the CPU first, which shortens ack latency under load, but at full ingest
         /// load the projections then fall further behind; 0 keeps them within a second.

@@ -21,6 +21,8 @@ public final class LogStore: Sendable {
     private let closed = Atomic<Bool>(false)
     private let scheduler: CommitScheduler
     private let projectionScheduler: CommitScheduler?
+    /// Bounds the committed events kept for the live projections (nil without projection threads).
+    let committedBudget: CommittedEventsBudget?
     private let inFlight = Atomic<Int>(0)
     private let metrics: StoreMetrics
 
@@ -59,6 +61,9 @@ public final class LogStore: Sendable {
         table = Mutex(TenantTable())
         let box = WeakStore()
         scheduler = CommitScheduler(threads: max(1, options.commitThreads)) { log in box.store?.runCommits(log) }
+        committedBudget =
+            options.projectionThreads > 0 && options.maxCommittedEventsInMemory > 0
+            ? CommittedEventsBudget(limit: options.maxCommittedEventsInMemory) : nil
         projectionScheduler =
             options.projectionThreads > 0
             ? CommitScheduler(
@@ -195,7 +200,9 @@ public final class LogStore: Sendable {
                 t.open[victim.key] = nil
             }
             // Opening under the table lock keeps one environment per tenant in this process.
-            let log = try TenantLog.open(tenant: tenant, directory: tenantsDirectory, options: options, create: create)
+            let log = try TenantLog.open(
+                tenant: tenant, directory: tenantsDirectory, options: options, create: create,
+                committedBudget: committedBudget)
             t.open[tenant] = Slot(log: log, users: 1, lastUse: t.clock)
             return log
         }

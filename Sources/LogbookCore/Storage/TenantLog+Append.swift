@@ -15,6 +15,7 @@ extension TenantLog {
         var newDeactivated = deactivated
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
+        var recordedAt = Timestamp(microseconds: 0)
         do {
             try env.write { (txn: inout WriteTransaction) throws in
                 if newHead.lastSequence >= nextTrainingAt {
@@ -22,6 +23,7 @@ extension TenantLog {
                 }
                 let stored = try lookupDuplicates(events.count, id: { events[$0].id }, runs: newRuns, in: txn)
                 let now = max(options.clock(), newHead.lastRecorded)
+                recordedAt = now
                 // The new events keep the caller's array unless some are not stored; sequences
                 // and recorded-at are passed alongside.
                 var batch = BatchView(
@@ -102,6 +104,18 @@ extension TenantLog {
         if newDeactivated != deactivated {
             deactivated = newDeactivated
             deactivatedUsers.withLock { $0 = newDeactivated }
+        }
+        if committedBudget != nil {
+            var committed: [Event] = []
+            committed.reserveCapacity(events.count)
+            for (i, outcome) in outcomes.enumerated() {
+                guard case .appended(let sequence) = outcome else { continue }
+                var e = events[i]
+                e.sequence = sequence
+                e.recordedAt = recordedAt
+                committed.append(e)
+            }
+            rememberCommitted(committed)
         }
         return outcomes
     }

@@ -42,6 +42,10 @@ final class TenantLog: @unchecked Sendable {
         var lastTurn: UInt64 = 0
     }
     let options: LogStore.Options
+    /// Committed events not yet projected (nil without projection threads): see
+    /// `CommittedEvents`; the budget is the store's, shared by all tenants.
+    let committedEvents = Mutex(CommittedEvents())
+    let committedBudget: CommittedEventsBudget?
 
     // Writer state.
     var head: ChainHead
@@ -87,7 +91,8 @@ final class TenantLog: @unchecked Sendable {
 
     /// Opens the tenant's environment in `directory`, creating it when `create` is set.
     static func open(
-        tenant: TenantID, directory: String, options: LogStore.Options, create: Bool
+        tenant: TenantID, directory: String, options: LogStore.Options, create: Bool,
+        committedBudget: CommittedEventsBudget? = nil
     ) throws(LogError)
         -> TenantLog
     {
@@ -108,7 +113,7 @@ final class TenantLog: @unchecked Sendable {
             envOptions.noSync = options.unsafeNoSync
             envOptions.maxDatabases = 32  // the log's own, plus two generations of projections
             let env = try Environment(path: path, options: envOptions)
-            let log = try TenantLog(tenant: tenant, env: env, options: options)
+            let log = try TenantLog(tenant: tenant, env: env, options: options, committedBudget: committedBudget)
             if create { syncDirectory(path) }  // data.mdb and lock.mdb may be new entries
             return log
         } catch let error as LogError {
@@ -118,10 +123,15 @@ final class TenantLog: @unchecked Sendable {
         }
     }
 
-    private init(tenant: TenantID, env: Environment, options: LogStore.Options) throws {
+    deinit { forgetCommitted() }
+
+    private init(
+        tenant: TenantID, env: Environment, options: LogStore.Options, committedBudget: CommittedEventsBudget?
+    ) throws {
         self.tenant = tenant
         self.env = env
         self.options = options
+        self.committedBudget = committedBudget
         // One write transaction creates the databases and stamps the tenant's name; for an
         // existing tenant it changes nothing. It need not be durable on its own: nothing has
         // been acknowledged yet, and the tenant's first synced commit flushes it too.

@@ -1,0 +1,68 @@
+import LogbookTestSupport
+import Testing
+
+@testable import LogbookCore
+
+@Suite("Committed events kept for the live projections")
+struct CommittedEventsTests {
+    func events(_ sequences: ClosedRange<UInt64>) -> [Event] {
+        var g = SeededGenerator(seed: sequences.lowerBound)
+        return sequences.map { s in
+            var e = EventFactory.window(&g)
+            e.sequence = s
+            return e
+        }
+    }
+
+    @Test("take returns what continues the checkpoint, drops what it covers, and leaves gaps to the log")
+    func takeSemantics() {
+        var b = CommittedEvents()
+        #expect(b.append(events(1...5)) == 5)
+        #expect(b.append(events(6...8)) == 3)
+        // Checkpoint 2: 1 and 2 are stale, 3...6 come out (through 6).
+        let (taken, removed) = b.take(after: 2, through: 6)
+        #expect(taken.map(\.sequence) == [3, 4, 5, 6])
+        #expect(removed == 6)
+        #expect(b.first == 7 && b.events.count == 2)
+        // A checkpoint behind the buffer (a gap): nothing comes out, nothing is dropped.
+        let (none, kept) = b.take(after: 4, through: 8)
+        #expect(none.isEmpty && kept == 0 && b.events.count == 2)
+        // Events that do not continue the buffer replace it.
+        #expect(b.append(events(20...21)) == 0)
+        #expect(b.first == 20 && b.events.map(\.sequence) == [20, 21])
+        #expect(b.removeAll() == 2)
+    }
+
+    @Test("the budget never goes past its limit and is whole again once everything is projected")
+    func budget() async throws {
+        for limit in [3, 100_000] {
+            let dir = TemporaryDirectory()
+            var o = testOptions()
+            o.projectionThreads = 1
+            o.maxCommittedEventsInMemory = limit
+            let s = try LogStore(directory: dir.path, options: o)
+            defer { s.close() }
+            var scenario = ProjectionScenario(seed: 21)
+            let stream = scenario.randomStream(400)
+            let tenant = TenantID("acme")!
+            var i = 0
+            while i < stream.count {
+                _ = try await s.append(Array(stream[i..<min(stream.count, i + 7)]), to: tenant)
+                #expect((s.committedBudget?.inUse ?? -1) <= limit)
+                i += 7
+            }
+            let head = try s.lastSequence(tenant)
+            #expect(try await s.waitForProjections(tenant, through: head, timeout: .seconds(30)))
+            // The turn that reached the head took every buffered event with it.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while s.committedBudget?.inUse != 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(s.committedBudget?.inUse == 0)
+            // Whatever came from memory and whatever from the log, the state is the rebuilt one.
+            let live = try s.projectionContents(tenant)
+            try s.rebuildProjections(tenant)
+            #expect(try s.projectionContents(tenant) == live)
+        }
+    }
+}
