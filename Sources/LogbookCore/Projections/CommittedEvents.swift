@@ -12,18 +12,19 @@ struct CommittedEvents {
     private(set) var first: UInt64 = 0
     private(set) var events: Deque<Event> = []
 
-    /// Appends `new` (consecutive sequences); events that do not continue the buffer replace it.
-    /// Returns how many events the buffer holds more (negative: fewer) than before.
-    mutating func append(_ new: [Event]) -> Int {
-        guard let start = new.first?.sequence else { return 0 }
-        var change = new.count
-        if !events.isEmpty && first + UInt64(events.count) != start {
-            change -= events.count
-            events.removeAll()
+    /// Appends `new` (consecutive sequences) when it continues the buffer or the buffer is
+    /// empty; false otherwise. The older events are the ones the next turn needs first, so a
+    /// buffer that ends before a hole (events left out for the budget) stays as it is, and
+    /// what comes after the hole is read from the log.
+    mutating func append(_ new: [Event]) -> Bool {
+        guard let start = new.first?.sequence else { return true }
+        if events.isEmpty {
+            first = start
+        } else if first + UInt64(events.count) != start {
+            return false
         }
-        if events.isEmpty { first = start }
         events.append(contentsOf: new)
-        return change
+        return true
     }
 
     /// Removes and returns the events after `checkpoint` through `last`, when the buffer
@@ -80,18 +81,19 @@ final class CommittedEventsBudget: Sendable {
 
 extension TenantLog {
     /// Keeps `new` (just committed, consecutive sequences) for the live projections, when the
-    /// store's budget allows; over it, this tenant's buffer is emptied and its projections read
-    /// the log until they catch up.
+    /// store's budget allows and it continues the buffer; otherwise the turn reads it from the
+    /// log.
     func rememberCommitted(_ new: [Event]) {
         guard let budget = committedBudget, !new.isEmpty else { return }
         committedEvents.withLock { buffer in
-            guard budget.reserve(new.count) else {
-                budget.release(buffer.removeAll())
-                return
-            }
-            let change = buffer.append(new)
-            budget.release(new.count - change)  // what the append replaced
+            guard budget.reserve(new.count) else { return }
+            if !buffer.append(new) { budget.release(new.count) }
         }
+    }
+
+    /// The sequence the buffer starts at, if it holds events.
+    func firstCommitted() -> UInt64? {
+        committedEvents.withLock { $0.events.isEmpty ? nil : $0.first }
     }
 
     /// The buffered events that continue `checkpoint`, through `last` (see `CommittedEvents`).

@@ -48,11 +48,7 @@ extension TenantLog {
                 var projector = try Projector(tables: try liveTables(in: txn), in: txn)
                 let head = try storedHead(in: txn)
                 let upTo = min(head, projector.checkpoint + TenantLog.projectionBatchEvents)
-                // What the commits left in memory first, then the log for anything else.
-                for e in takeCommitted(after: projector.checkpoint, through: upTo) {
-                    try projector.apply(e, from: self, log: txn, into: txn)
-                }
-                try applyLog(to: &projector, upTo: upTo, txn)
+                try applyCommittedOrLog(to: &projector, upTo: upTo, txn)
                 try projector.flush(txn)
                 return (projector.checkpoint, head)
             }
@@ -63,6 +59,25 @@ extension TenantLog {
         // A commit can hand its events over after a turn read them from the log: let them go.
         _ = takeCommitted(after: position.checkpoint, through: position.checkpoint)
         return position.checkpoint
+    }
+
+    /// Applies the events after the checkpoint through `last`: from the commits' buffer where
+    /// it continues the checkpoint, from the log up to where the buffer starts, then from the
+    /// buffer again, and from the log for whatever is left.
+    private func applyCommittedOrLog(
+        to projector: inout Projector, upTo last: UInt64, _ txn: borrowing WriteTransaction
+    ) throws {
+        func fromMemory(_ projector: inout Projector) throws {
+            for e in takeCommitted(after: projector.checkpoint, through: last) {
+                try projector.apply(e, from: self, log: txn, into: txn)
+            }
+        }
+        try fromMemory(&projector)
+        if projector.checkpoint < last, let first = firstCommitted(), first > projector.checkpoint + 1, first <= last {
+            try applyLog(to: &projector, upTo: first - 1, txn)
+            try fromMemory(&projector)
+        }
+        try applyLog(to: &projector, upTo: last, txn)
     }
 
     /// Rebuilds every projection from sequence 1 into the other generation and switches to it
