@@ -105,7 +105,8 @@ extension TenantLog {
             deactivated = newDeactivated
             deactivatedUsers.withLock { $0 = newDeactivated }
         }
-        if committedBudget != nil {
+        // For the live projections, unless the store-wide budget is spent anyway.
+        if let budget = committedBudget, budget.inUse < budget.limit {
             var committed: [Event] = []
             committed.reserveCapacity(events.count)
             for (i, outcome) in outcomes.enumerated() {
