@@ -194,6 +194,8 @@ struct EngineOptions: ParsableArguments {
             "Shortest time between two projection turns of one tenant, milliseconds (longer: less work per event, more lag)."
     )
     var projectionIntervalMs: Int = LogStore.Options().projectionIntervalMicros / 1000
+    @Option(help: "Committed events kept in memory for the projections, all tenants together (0: read the log).")
+    var maxCommittedEventsInMemory: Int = LogStore.Options().maxCommittedEventsInMemory
 
     /// The options, or a one-line error naming the flag out of range.
     func options() throws -> LogStore.Options {
@@ -211,6 +213,7 @@ struct EngineOptions: ParsableArguments {
         if !(0...10_000).contains(projectionIntervalMs) {
             throw CLIError("--projection-interval-ms must be between 0 and 10000")
         }
+        if maxCommittedEventsInMemory < 0 { throw CLIError("--max-committed-events-in-memory must not be negative") }
         var o = LogStore.Options()
         o.maxBatchDelayMicros = batchWindowUs
         o.maxBatchEvents = maxBatchEvents
@@ -221,6 +224,7 @@ struct EngineOptions: ParsableArguments {
         o.projectionThreads = projectionThreads
         o.projectionNiceness = projectionNice
         o.projectionIntervalMicros = projectionIntervalMs * 1000
+        o.maxCommittedEventsInMemory = maxCommittedEventsInMemory
         return o
     }
 }

@@ -106,6 +106,10 @@ struct CLITests {
                 ["serve", "--data", "/nonexistent-logbook", "--projection-interval-ms=-1"],
                 "--projection-interval-ms must be between 0 and 10000"
             ),
+            (
+                ["serve", "--data", "/nonexistent-logbook", "--max-committed-events-in-memory=-5"],
+                "--max-committed-events-in-memory must not be negative"
+            ),
         ])
     func errors(arguments: [String], message: String) throws {
         let (status, _, err) = try runLogbook(arguments)
