@@ -1,5 +1,7 @@
 public import Hummingbird
+import LogbookCore
 import LogbookJSON
+import Logging
 import NIOCore
 
 /// An RFC 9457 problem: the one shape every error response has (`application/problem+json`).
@@ -26,6 +28,30 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
     static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, type: "forbidden", detail: detail) }
     static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, type: "bad_request", detail: detail) }
+
+    /// The answer for a store error while reading `what` ("the log", "the projections") of
+    /// `tenant`: invalid arguments are 400 (their messages name the parameter and hold no
+    /// data), a missing tenant 404, busy and shutting down 503, anything else a 500 that names
+    /// no internals (the error itself goes to `logger`).
+    static func readFailed(
+        _ error: LogError, reading what: String, of tenant: TenantID, retryAfterSeconds: Int, logger: Logger?
+    ) -> Problem {
+        switch error.code {
+        case .invalidArgument:
+            return Problem.badRequest(error.message.replacingOccurrences(of: "`", with: ""))
+        case .tenantNotFound:
+            return Problem(.notFound, type: "tenant_not_found", detail: "tenant \(tenant) has no log")
+        case .tooManyOpenTenants:
+            var p = Problem(.serviceUnavailable, type: "busy", detail: "the server is busy; retry")
+            p.headers[.retryAfter] = String(retryAfterSeconds)
+            return p
+        case .closed:
+            return Problem(.serviceUnavailable, type: "shutting_down", detail: "the server is shutting down")
+        default:
+            logger?.error("read failed", metadata: ["tenant": "\(tenant)", "reading": "\(what)", "error": "\(error)"])
+            return Problem(.internalServerError, type: "storage_error", detail: "\(what) could not be read")
+        }
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var w = JSONWriter(capacity: 256)

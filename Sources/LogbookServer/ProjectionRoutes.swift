@@ -317,25 +317,11 @@ final class ProjectionRoutes: Sendable {
         }
     }
 
-    /// The problem for a library error: invalid arguments are 400 (their messages name the
-    /// parameter and hold no data), a missing tenant 404, busy 503, anything else a 500 that
-    /// names no internals (the error itself goes to the log).
+    /// The problem for a library error (`Problem.readFailed`).
     func problem(_ error: LogError, _ context: LogbookRequestContext?, _ tenant: TenantID) -> Problem {
-        switch error.code {
-        case .invalidArgument:
-            return Problem.badRequest(error.message.replacingOccurrences(of: "`", with: ""))
-        case .tenantNotFound:
-            return Problem(.notFound, type: "tenant_not_found", detail: "tenant \(tenant) has no log")
-        case .tooManyOpenTenants:
-            var p = Problem(.serviceUnavailable, type: "busy", detail: "the server is busy; retry")
-            p.headers[.retryAfter] = String(configuration.retryAfterSeconds)
-            return p
-        case .closed:
-            return Problem(.serviceUnavailable, type: "shutting_down", detail: "the server is shutting down")
-        default:
-            context?.logger.error("projection query failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-            return Problem(.internalServerError, type: "storage_error", detail: "the projections could not be read")
-        }
+        Problem.readFailed(
+            error, reading: "the projections", of: tenant, retryAfterSeconds: configuration.retryAfterSeconds,
+            logger: context?.logger)
     }
 }
 

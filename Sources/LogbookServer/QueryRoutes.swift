@@ -66,7 +66,7 @@ struct QueryRoutes {
         }
         switch page {
         case .success(let bytes): return jsonResponse(.ok, bytes)
-        case .failure(let error): throw storageProblem(error, context, tenant)
+        case .failure(let error): throw readFailed(error, context, tenant)
         }
     }
 
@@ -77,9 +77,7 @@ struct QueryRoutes {
         let s: LogStore.TenantStats
         switch try await offload({ () throws(LogError) in try store.stats(tenant) }) {
         case .success(let stats): s = stats
-        case .failure(let error) where error.code == .tenantNotFound:
-            throw Problem(.notFound, type: "tenant_not_found", detail: "tenant \(tenant) has no log")
-        case .failure(let error): throw storageProblem(error, context, tenant)
+        case .failure(let error): throw readFailed(error, context, tenant)
         }
         var w = JSONWriter(capacity: 256)
         w.beginObject()
@@ -96,19 +94,9 @@ struct QueryRoutes {
         return jsonResponse(.ok, w.bytes)
     }
 
-    /// A failed read that is not the caller's fault: busy and shutting down are 503, anything
-    /// else a 500 that names no internals (the error itself goes to the log).
-    private func storageProblem(_ error: LogError, _ context: LogbookRequestContext, _ tenant: TenantID) -> Problem {
-        switch error.code {
-        case .tooManyOpenTenants:
-            var p = Problem(.serviceUnavailable, type: "busy", detail: "the server is busy; retry")
-            p.headers[.retryAfter] = String(configuration.retryAfterSeconds)
-            return p
-        case .closed:
-            return Problem(.serviceUnavailable, type: "shutting_down", detail: "the server is shutting down")
-        default:
-            context.logger.error("read failed", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-            return Problem(.internalServerError, type: "storage_error", detail: "the log could not be read")
-        }
+    private func readFailed(_ error: LogError, _ context: LogbookRequestContext, _ tenant: TenantID) -> Problem {
+        Problem.readFailed(
+            error, reading: "the log", of: tenant, retryAfterSeconds: configuration.retryAfterSeconds,
+            logger: context.logger)
     }
 }

@@ -36,6 +36,32 @@ struct CommittedEventsTests {
         #expect(intoEmpty && b.first == 20)
     }
 
+    @Test("a commit's events wait in memory until the tenant's next turn takes them")
+    func heldUntilTheTurn() async throws {
+        let dir = TemporaryDirectory()
+        var o = testOptions()
+        o.projectionThreads = 1
+        o.projectionIntervalMicros = 60_000_000  // after the first turn, none comes unless a reader waits
+        let s = try LogStore(directory: dir.path, options: o)
+        defer { s.close() }
+        let budget = try #require(s.committedBudget)
+        let tenant = TenantID("acme")!
+        var g = SeededGenerator(seed: 8)
+        _ = try await s.append([EventFactory.window(&g)], to: tenant)
+        #expect(try await s.waitForProjections(tenant, through: 1, timeout: .seconds(10)))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while budget.inUse != 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let batch = (0..<5).map { i in
+            EventFactory.window(
+                &g, at: Timestamp(microseconds: EventFactory.t0.microseconds + Int64(i + 1) * 10_000_000))
+        }
+        _ = try await s.append(batch, to: tenant)
+        #expect(budget.inUse == batch.count)
+        #expect(try await s.waitForProjections(tenant, through: 6, timeout: .seconds(10)))
+        #expect(try s.projectionStatus(tenant).checkpoint == 6)
+        #expect(budget.inUse == 0)
+    }
+
     @Test("the budget never goes past its limit and is whole again once everything is projected")
     func budget() async throws {
         for limit in [10, 100_000] {  // 10: batches of 7 leave holes the log fills
@@ -45,23 +71,24 @@ struct CommittedEventsTests {
             o.maxCommittedEventsInMemory = limit
             let s = try LogStore(directory: dir.path, options: o)
             defer { s.close() }
+            let budget = try #require(s.committedBudget)
             var scenario = ProjectionScenario(seed: 21)
             let stream = scenario.randomStream(400)
             let tenant = TenantID("acme")!
             var i = 0
             while i < stream.count {
                 _ = try await s.append(Array(stream[i..<min(stream.count, i + 7)]), to: tenant)
-                #expect((s.committedBudget?.inUse ?? -1) <= limit)
+                #expect(budget.inUse <= limit)
                 i += 7
             }
             let head = try s.lastSequence(tenant)
             #expect(try await s.waitForProjections(tenant, through: head, timeout: .seconds(30)))
             // The turn that reached the head took every buffered event with it.
             let deadline = ContinuousClock.now + .seconds(10)
-            while s.committedBudget?.inUse != 0 && ContinuousClock.now < deadline {
+            while budget.inUse != 0 && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            #expect(s.committedBudget?.inUse == 0)
+            #expect(budget.inUse == 0)
             // Whatever came from memory and whatever from the log, the state is the rebuilt one.
             let live = try s.projectionContents(tenant)
             try s.rebuildProjections(tenant)

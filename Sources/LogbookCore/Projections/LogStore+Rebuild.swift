@@ -26,7 +26,7 @@ extension LogStore {
         progress: @escaping @Sendable (RebuildProgress) -> Void = { _ in }
     ) throws(LogError) -> UInt64 {
         var sized: [(tenant: TenantID, events: UInt64)] = []
-        for t in tenants ?? self.tenants() { sized.append((t, try stats(t).events)) }
+        for t in tenants ?? self.tenants() { sized.append((t, try lastSequence(t))) }  // sequences are dense
         sized.sort { $0.events > $1.events }
         let work = sized
         let total = work.reduce(0) { $0 + $1.events }
