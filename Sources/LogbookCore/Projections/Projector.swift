@@ -1,12 +1,15 @@
 import LogbookLMDB
 
-/// Applies events, in log order, to one generation of a tenant's projections inside one write
-/// transaction: the user timelines, daily aggregates, identity (people, teams), settings and
-/// the audit trail. A pure fold: the state after sequence N depends only on events 1…N, which
-/// is what makes a live projection equal its rebuild (specs/projections.md).
+/// Applies events, in log order, to one generation of a tenant's projections: the user
+/// timelines, daily aggregates, identity (people, teams), settings and the audit trail. A pure
+/// fold: the state after sequence N depends only on events 1…N, which is what makes a live
+/// projection equal its rebuild (specs/projections.md).
 ///
-/// Touched timeline chunks and daily aggregates are kept in memory until `flush`, so a batch
-/// of many events rewrites each chunk once.
+/// The fold reads stored state through any transaction and keeps everything it changes in
+/// memory until `flush` writes it in one write transaction. A live turn can then fold in a read
+/// snapshot and take the tenant's write lock only to store the result: the log's commits wait
+/// for the projections' writes, never for their work. Touched timeline chunks and daily
+/// aggregates are rewritten once per batch, however many events touched them.
 struct Projector {
     let tables: ProjectionTables
     private(set) var settings = TenantSettings()
@@ -16,6 +19,10 @@ struct Projector {
     private var changedChunks: [Bool] = []
     private var days = UserDayMap<DailyAggregate>()
     private var people: [UserID: PersonRecord] = [:]
+    /// Team memberships changed in this batch (0: removed), read before the stored ones.
+    private var teams: [[UInt8]: UInt8] = [:]
+    /// Puts (and deletes: nil) of everything else, in the order `flush` replays them.
+    private var writes: [(db: Database, key: [UInt8], value: [UInt8]?)] = []
 
     static let settingsPrefix = Array("settings/".utf8)
 
@@ -55,10 +62,11 @@ struct Projector {
 
     // MARK: Applying
 
-    /// Applies `e` (the next event of the log). `log` reads the tenant's log: the same
-    /// transaction as `txn` when projecting in place, a read transaction for as-of queries.
-    mutating func apply<T: Transaction & ~Copyable>(
-        _ e: Event, from tenantLog: TenantLog, log: borrowing T, into txn: borrowing WriteTransaction
+    /// Applies `e` (the next event of the log). `log` reads the tenant's log and `txn` the
+    /// projection's stored state: one transaction when both live in the same environment, two
+    /// for as-of queries (whose state is in a scratch environment).
+    mutating func apply<L: Transaction & ~Copyable, T: Transaction & ~Copyable>(
+        _ e: Event, from tenantLog: TenantLog, log: borrowing L, state txn: borrowing T
     ) throws {
         guard e.sequence > checkpoint else { return }
         checkpoint = e.sequence
@@ -66,7 +74,7 @@ struct Projector {
         switch e.type {
         case .settingsChanged:
             if case .string(let key)? = e[.key], case .string(let json)? = e[.value] {
-                try put(tables.state, Projector.settingsPrefix + Array(key.utf8), Array(json.utf8), txn)
+                put(tables.state, Projector.settingsPrefix + Array(key.utf8), Array(json.utf8))
                 if !(pinnedCategories && key == "categories") { settings.apply(key: key, json: json) }
             }
         case .userInvited, .userRoleChanged, .userDeactivated, .userReactivated, .teamMemberAdded,
@@ -89,8 +97,8 @@ struct Projector {
             }
         }
         if let audit {
-            try put(tables.audit, ProjectionKey.sequence(e.sequence), audit.encode(), txn)
-            for k in AuditRecord.indexKeys(e) { try put(tables.auditIndex, k, [], txn) }
+            put(tables.audit, ProjectionKey.sequence(e.sequence), audit.encode())
+            for k in AuditRecord.indexKeys(e) { put(tables.auditIndex, k, []) }
         }
     }
 
@@ -130,9 +138,8 @@ struct Projector {
 
     // MARK: Corrections
 
-    private mutating func applyCorrection<T: Transaction & ~Copyable>(
-        _ e: Event, audit: inout AuditRecord?, from tenantLog: TenantLog, log: borrowing T,
-        _ txn: borrowing WriteTransaction
+    private mutating func applyCorrection<L: Transaction & ~Copyable, T: Transaction & ~Copyable>(
+        _ e: Event, audit: inout AuditRecord?, from tenantLog: TenantLog, log: borrowing L, _ txn: borrowing T
     ) throws {
         // The commit recorded which original the chain applies to and when it occurred
         // (TenantLog+Corrections); the original concerns the same user.
@@ -184,7 +191,7 @@ struct Projector {
     }
 
     /// Recomputes the aggregate at index `d` of `days` from the timeline.
-    private mutating func recompute(_ d: Int, _ txn: borrowing WriteTransaction) throws {
+    private mutating func recompute<T: Transaction & ~Copyable>(_ d: Int, _ txn: borrowing T) throws {
         let key = days.keys[d]
         let bounds = settings.timeZone.bounds(of: key.day)
         var aggregate = DailyAggregate()
@@ -199,7 +206,7 @@ struct Projector {
 
     // MARK: Identity
 
-    private mutating func applyIdentity(_ e: Event, _ txn: borrowing WriteTransaction) throws {
+    private mutating func applyIdentity<T: Transaction & ~Copyable>(_ e: Event, _ txn: borrowing T) throws {
         guard let user = e.subject else { return }
         var person = try loadPerson(user, txn)
         let oldManager = person.manager
@@ -225,24 +232,22 @@ struct Projector {
             if let m = person.manager { try setMembership(manager: m, member: user, bit: 1, on: true, txn) }
         }
         people[user] = person
-        try put(tables.people, user.bytes, person.encode(), txn)
+        put(tables.people, user.bytes, person.encode())
     }
 
-    private func setMembership(
-        manager: UserID, member: UserID, bit: UInt8, on: Bool, _ txn: borrowing WriteTransaction
+    private mutating func setMembership<T: Transaction & ~Copyable>(
+        manager: UserID, member: UserID, bit: UInt8, on: Bool, _ txn: borrowing T
     ) throws {
         let key = manager.bytes + member.bytes
-        let old: UInt8 = try key.withUnsafeBytes { k in try txn.get(tables.teams, key: k) { $0?.first ?? 0 } }
+        let old: UInt8 =
+            try teams[key] ?? key.withUnsafeBytes { k in try txn.get(tables.teams, key: k) { $0?.first ?? 0 } }
         let new = on ? old | bit : old & ~bit
-        if new == old { return }
-        if new == 0 {
-            _ = try key.withUnsafeBytes { k in try txn.delete(tables.teams, key: k) }
-        } else {
-            try put(tables.teams, key, [new], txn)
-        }
+        if new != old { teams[key] = new }
     }
 
-    private mutating func loadPerson(_ user: UserID, _ txn: borrowing WriteTransaction) throws -> PersonRecord {
+    private mutating func loadPerson<T: Transaction & ~Copyable>(
+        _ user: UserID, _ txn: borrowing T
+    ) throws -> PersonRecord {
         if let p = people[user] { return p }
         return try user.bytes.withUnsafeBytes { k in
             try txn.get(tables.people, key: k) { v in try v.map(PersonRecord.init(decoding:)) ?? PersonRecord() }
@@ -252,7 +257,7 @@ struct Projector {
     // MARK: State
 
     /// The index in `chunks` of `key`'s chunk, loaded from storage (or empty) on first use.
-    private mutating func loadChunk(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> Int {
+    private mutating func loadChunk<T: Transaction & ~Copyable>(_ key: UserDay, _ txn: borrowing T) throws -> Int {
         if let c = chunks.index(of: key) { return c }
         let chunk = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.timeline, key: k) { v in v.map(TimelineChunk.init) ?? TimelineChunk() }
@@ -262,7 +267,7 @@ struct Projector {
     }
 
     /// The index in `days` of `key`'s aggregate, loaded from storage (or empty) on first use.
-    private mutating func loadDay(_ key: UserDay, _ txn: borrowing WriteTransaction) throws -> Int {
+    private mutating func loadDay<T: Transaction & ~Copyable>(_ key: UserDay, _ txn: borrowing T) throws -> Int {
         if let d = days.index(of: key) { return d }
         let aggregate = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
             try txn.get(tables.daily, key: k) { v in try v.map(DailyAggregate.init(decoding:)) ?? DailyAggregate() }
@@ -270,35 +275,41 @@ struct Projector {
         return days.append(key, aggregate)
     }
 
-    private func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], _ txn: borrowing WriteTransaction) throws {
-        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try txn.put(db, key: k, value: v) } }
+    private mutating func put(_ db: Database, _ key: [UInt8], _ value: [UInt8]) {
+        writes.append((db, key, value))
+    }
+
+    private func store(_ db: Database, _ key: [UInt8], _ value: [UInt8]?, _ txn: borrowing WriteTransaction) throws {
+        try key.withUnsafeBytes { k in
+            if let value {
+                try value.withUnsafeBytes { v in try txn.put(db, key: k, value: v) }
+            } else {
+                _ = try txn.delete(db, key: k)
+            }
+        }
     }
 
     /// Writes what is held in memory and the checkpoint.
     mutating func flush(_ txn: borrowing WriteTransaction) throws {
+        for w in writes { try store(w.db, w.key, w.value, txn) }
+        for (key, bits) in teams { try store(tables.teams, key, bits == 0 ? nil : [bits], txn) }
         // In key order: neighbouring puts then land on the same B-tree pages.
         for c in chunks.indexesInStorageOrder() where changedChunks[c] {
             let key = chunks.keys[c]
             let k = ProjectionKey.userDay(key.user, key.day)
-            if chunks[c].bytes.isEmpty {
-                _ = try k.withUnsafeBytes { try txn.delete(tables.timeline, key: $0) }
-            } else {
-                try put(tables.timeline, k, chunks[c].bytes, txn)
-            }
+            try store(tables.timeline, k, chunks[c].bytes.isEmpty ? nil : chunks[c].bytes, txn)
         }
         for d in days.indexesInStorageOrder() {
             let key = days.keys[d]
             let k = ProjectionKey.userDay(key.user, key.day)
-            if days[d].isEmpty {
-                _ = try k.withUnsafeBytes { try txn.delete(tables.daily, key: $0) }
-            } else {
-                try put(tables.daily, k, days[d].encode(), txn)
-            }
+            try store(tables.daily, k, days[d].isEmpty ? nil : days[d].encode(), txn)
         }
         chunks = UserDayMap()
         changedChunks = []
         days = UserDayMap()
         people = [:]
+        teams = [:]
+        writes = []
         try tables.setCheckpoint(checkpoint, in: txn)
     }
 }

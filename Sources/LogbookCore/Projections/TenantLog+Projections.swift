@@ -31,8 +31,13 @@ extension TenantLog {
         }
     }
 
-    /// Applies every event after the live checkpoint, in write transactions of at most
-    /// `projectionBatchEvents` events, and returns the new checkpoint.
+    /// Applies every event after the live checkpoint, at most `projectionBatchEvents` per write
+    /// transaction, and returns the new checkpoint.
+    ///
+    /// Each batch is folded in a read snapshot and only its result written under the tenant's
+    /// write lock, which the log's commits share: a commit waits for the projections' puts and
+    /// flush, not for their work — nor for a projection thread that lost the CPU mid-fold.
+    /// `projectionLock` keeps any other writer of the projections (a rebuild) out meanwhile.
     ///
     /// The transactions do not flush LMDB's meta page (`syncMeta: false`): projections derive
     /// from the log, so a system crash that undoes a turn only moves the checkpoint back, and the
@@ -44,14 +49,28 @@ extension TenantLog {
         var position = try projectionPosition()
         while position.checkpoint < position.head {
             let before = position.checkpoint
-            position = try env.write(syncMeta: false) { (txn: inout WriteTransaction) throws in
+            var (projector, head) = try env.read { txn in
                 var projector = try Projector(tables: try liveTables(in: txn), in: txn)
                 let head = try storedHead(in: txn)
                 let upTo = min(head, projector.checkpoint + TenantLog.projectionBatchEvents)
                 try applyCommittedOrLog(to: &projector, upTo: upTo, txn)
-                try projector.flush(txn)
-                return (projector.checkpoint, head)
+                return (projector, head)
             }
+            let stored = try env.write(syncMeta: false) { (txn: inout WriteTransaction) throws -> Bool in
+                // Only another process (`logbook replay` next to a server) can have changed them
+                // meanwhile; then this fold is stale: drop it and start again from what is there.
+                let live = try liveTables(in: txn)
+                guard live.generation == projector.tables.generation, try live.checkpoint(in: txn) == before else {
+                    return false
+                }
+                try projector.flush(txn)
+                return true
+            }
+            guard stored else {
+                position = try projectionPosition()
+                continue
+            }
+            position = (projector.checkpoint, head)
             projected.store(position.checkpoint, ordering: .releasing)
             try TenantLog.requireProgress(before, position.checkpoint, position.head, tenant)
         }
@@ -64,12 +83,12 @@ extension TenantLog {
     /// Applies the events after the checkpoint through `last`: from the commits' buffer where
     /// it continues the checkpoint, from the log up to where the buffer starts, then from the
     /// buffer again, and from the log for whatever is left.
-    private func applyCommittedOrLog(
-        to projector: inout Projector, upTo last: UInt64, _ txn: borrowing WriteTransaction
-    ) throws {
+    private func applyCommittedOrLog(to projector: inout Projector, upTo last: UInt64, _ txn: borrowing ReadTransaction)
+        throws
+    {
         func fromMemory(_ projector: inout Projector) throws {
             for e in takeCommitted(after: projector.checkpoint, through: last) {
-                try projector.apply(e, from: self, log: txn, into: txn)
+                try projector.apply(e, from: self, log: txn, state: txn)
             }
         }
         try fromMemory(&projector)
@@ -135,9 +154,10 @@ extension TenantLog {
         }
     }
 
-    /// Applies the log's events after `projector`'s checkpoint up to `last`, reading the log in `log`.
-    func applyLog<T: Transaction & ~Copyable>(
-        to projector: inout Projector, upTo last: UInt64, _ log: borrowing T, into txn: borrowing WriteTransaction,
+    /// Applies the log's events after `projector`'s checkpoint up to `last`, reading the log in
+    /// `log` and the projection's state in `txn`.
+    func applyLog<L: Transaction & ~Copyable, T: Transaction & ~Copyable>(
+        to projector: inout Projector, upTo last: UInt64, _ log: borrowing L, state txn: borrowing T,
         stop: (Event) -> Bool = { _ in false }
     ) throws -> Bool {
         var next = projector.checkpoint + 1
@@ -159,7 +179,7 @@ extension TenantLog {
                 try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
                 for event in events where event.sequence >= next && event.sequence <= last {
                     if stop(event) { return true }
-                    try projector.apply(event, from: self, log: log, into: txn)
+                    try projector.apply(event, from: self, log: log, state: txn)
                     next = event.sequence + 1
                 }
                 entry = try cursor.next()
@@ -168,9 +188,11 @@ extension TenantLog {
         }
     }
 
-    /// Same, with the log read in the projection's own transaction.
-    func applyLog(to projector: inout Projector, upTo last: UInt64, _ txn: borrowing WriteTransaction) throws {
-        _ = try applyLog(to: &projector, upTo: last, txn, into: txn)
+    /// Same, with the log and the state read in one transaction.
+    func applyLog<T: Transaction & ~Copyable>(to projector: inout Projector, upTo last: UInt64, _ txn: borrowing T)
+        throws
+    {
+        _ = try applyLog(to: &projector, upTo: last, txn, state: txn)
     }
 
     /// Computes every projection as of sequence `sequence`, or of the last event recorded at or
@@ -197,7 +219,7 @@ extension TenantLog {
                 try scratch.write { (txn: inout WriteTransaction) throws in
                     var projector = try Projector(tables: tables, in: txn)
                     let upTo = min(last, projector.checkpoint + TenantLog.projectionBatchEvents)
-                    let stopped = try applyLog(to: &projector, upTo: upTo, logTxn, into: txn) { event in
+                    let stopped = try applyLog(to: &projector, upTo: upTo, logTxn, state: txn) { event in
                         time.map { event.recordedAt > $0 } ?? false
                     }
                     try projector.flush(txn)
