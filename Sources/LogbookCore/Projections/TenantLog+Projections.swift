@@ -83,7 +83,9 @@ extension TenantLog {
     /// Applies the events after the checkpoint through `last`: from the commits' buffer where
     /// it continues the checkpoint, from the log up to where the buffer starts, then from the
     /// buffer again, and from the log for whatever is left.
-    private func applyCommittedOrLog(to projector: inout Projector, upTo last: UInt64, _ txn: borrowing ReadTransaction)
+    private func applyCommittedOrLog(
+        to projector: inout Projector, upTo last: UInt64, _ txn: borrowing ReadTransaction
+    )
         throws
     {
         func fromMemory(_ projector: inout Projector) throws {
@@ -189,7 +191,9 @@ extension TenantLog {
     }
 
     /// Same, with the log and the state read in one transaction.
-    func applyLog<T: Transaction & ~Copyable>(to projector: inout Projector, upTo last: UInt64, _ txn: borrowing T)
+    func applyLog<T: Transaction & ~Copyable>(
+        to projector: inout Projector, upTo last: UInt64, _ txn: borrowing T
+    )
         throws
     {
         _ = try applyLog(to: &projector, upTo: last, txn, state: txn)
