@@ -194,6 +194,11 @@ struct EngineOptions: ParsableArguments {
             "Shortest time between two projection turns of one tenant, milliseconds (longer: less work per event, more lag)."
     )
     var projectionIntervalMs: Int = LogStore.Options().projectionIntervalMicros / 1000
+    @Option(
+        help:
+            "Longest a projection turn is put off while commits are running, milliseconds (longer: shorter acks under load, more lag)."
+    )
+    var projectionDeferMs: Int = LogStore.Options().projectionDeferMicros / 1000
     @Option(help: "Committed events kept in memory for the projections, all tenants together (0: read the log).")
     var maxCommittedEventsInMemory: Int = LogStore.Options().maxCommittedEventsInMemory
 
@@ -213,6 +218,9 @@ struct EngineOptions: ParsableArguments {
         if !(0...10_000).contains(projectionIntervalMs) {
             throw CLIError("--projection-interval-ms must be between 0 and 10000")
         }
+        if !(0...10_000).contains(projectionDeferMs) {
+            throw CLIError("--projection-defer-ms must be between 0 and 10000")
+        }
         if maxCommittedEventsInMemory < 0 { throw CLIError("--max-committed-events-in-memory must not be negative") }
         var o = LogStore.Options()
         o.maxBatchDelayMicros = batchWindowUs
@@ -224,6 +232,7 @@ struct EngineOptions: ParsableArguments {
         o.projectionThreads = projectionThreads
         o.projectionNiceness = projectionNice
         o.projectionIntervalMicros = projectionIntervalMs * 1000
+        o.projectionDeferMicros = projectionDeferMs * 1000
         o.maxCommittedEventsInMemory = maxCommittedEventsInMemory
         return o
     }

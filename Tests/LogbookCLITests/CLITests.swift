@@ -107,6 +107,10 @@ struct CLITests {
                 "--projection-interval-ms must be between 0 and 10000"
             ),
             (
+                ["serve", "--data", "/nonexistent-logbook", "--projection-defer-ms=20000"],
+                "--projection-defer-ms must be between 0 and 10000"
+            ),
+            (
                 ["serve", "--data", "/nonexistent-logbook", "--max-committed-events-in-memory=-5"],
                 "--max-committed-events-in-memory must not be negative"
             ),

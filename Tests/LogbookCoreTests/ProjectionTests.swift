@@ -224,6 +224,51 @@ struct ProjectionTests {
         #expect(try s.projectionStatus(tenant).checkpoint == 2)
     }
 
+    @Test("a turn is put off while commits run, up to the deferral limit; a waiting reader is not")
+    func turnsYieldToCommits() async throws {
+        let dir = TemporaryDirectory()
+        let gate = ClockGate()
+        var o = testOptions()
+        o.projectionThreads = 1
+        o.projectionIntervalMicros = 0
+        o.projectionDeferMicros = 60_000_000  // a minute: within the test, only an idle store lets a turn run
+        o.clock = { gate.pass() }
+        let s = try LogStore(directory: dir.path, options: o)
+        defer { s.close() }
+        var g = SeededGenerator(seed: 7)
+        let other = TenantID("other")!
+        func caughtUp(within limit: Duration) async throws -> Bool {
+            let deadline = ContinuousClock.now + limit
+            while try s.projectionStatus(tenant).checkpoint < s.lastSequence(tenant) {
+                if ContinuousClock.now >= deadline { return false }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return true
+        }
+        // Nothing else committing: the turn runs by itself.
+        _ = try await s.append([EventFactory.window(&g, at: EventFactory.t0)], to: tenant)
+        #expect(try await caughtUp(within: .seconds(10)))
+
+        // Another tenant's commit held in flight (its clock call blocks): the next turn waits.
+        gate.closeNextCall()
+        let event = EventFactory.window(&g, at: EventFactory.t0)
+        let held = Task { try await s.append([event], to: other) }
+        gate.waitUntilHolding()
+        let later = Timestamp(microseconds: EventFactory.t0.microseconds + 10_000_000)
+        _ = try await s.append([EventFactory.window(&g, at: later)], to: tenant)
+        #expect(try await !caughtUp(within: .milliseconds(300)))
+        // A reader waiting for its own write hurries the turn past the deferral.
+        #expect(try await s.waitForProjections(tenant, through: try s.lastSequence(tenant), timeout: .seconds(10)))
+
+        // And once the commits pause, a put-off turn runs without anyone asking.
+        let third = Timestamp(microseconds: EventFactory.t0.microseconds + 20_000_000)
+        _ = try await s.append([EventFactory.window(&g, at: third)], to: tenant)
+        #expect(try await !caughtUp(within: .milliseconds(300)))
+        gate.release()
+        _ = try await held.value
+        #expect(try await caughtUp(within: .seconds(10)))
+    }
+
     @Test("projection threads follow the log by themselves")
     func liveThreadsFollow() async throws {
         let dir = TemporaryDirectory()
@@ -494,5 +539,40 @@ struct ProjectionTests {
             try s.timeline(tenant, user: p.users[0], from: EventFactory.t0, to: EventFactory.t0)
         }
         #expect(throws: LogError.self) { try s.projectionStatus(TenantID("nobody")!) }
+    }
+}
+
+/// A test clock that can hold the next commit that reads it until released, keeping that
+/// commit in flight.
+final class ClockGate: @unchecked Sendable {
+    // @unchecked: all state guarded by `condition`.
+    private let condition = NSCondition()
+    private var closeNext = false
+    private var released = false
+
+    func pass() -> Timestamp {
+        condition.lock()
+        if closeNext {
+            closeNext = false
+            condition.broadcast()
+            while !released { condition.wait() }
+        }
+        condition.unlock()
+        return Timestamp.now()
+    }
+
+    func closeNextCall() { condition.withLock { closeNext = true } }
+
+    /// Returns once a call has taken the closing set by `closeNextCall`.
+    func waitUntilHolding() {
+        condition.lock()
+        while closeNext { condition.wait() }
+        condition.unlock()
+    }
+
+    func release() {
+        condition.withLock {
+            released = true; condition.broadcast()
+        }
     }
 }

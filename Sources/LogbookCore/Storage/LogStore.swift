@@ -24,6 +24,8 @@ public final class LogStore: Sendable {
     /// Bounds the committed events kept for the live projections (nil without projection threads).
     let committedBudget: CommittedEventsBudget?
     private let inFlight = Atomic<Int>(0)
+    /// Projection turns running now.
+    private let projectionTurns = Atomic<Int>(0)
     private let metrics: StoreMetrics
 
     struct TenantTable {
@@ -100,8 +102,10 @@ public final class LogStore: Sendable {
     /// Queues `log` for its projections to catch up, unless it is queued already.
     private func scheduleProjections(_ log: TenantLog) {
         guard let projectionScheduler else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
         let notBefore = log.projectionQueue.withLock { q -> UInt64? in
             q.pending = true
+            if q.waitingSince == 0 { q.waitingSince = now }
             if q.scheduled { return nil }
             q.scheduled = true
             return q.lastTurn + projectionInterval
@@ -130,6 +134,8 @@ public final class LogStore: Sendable {
     /// record they touch is rewritten once rather than once per commit.
     private var projectionInterval: UInt64 { UInt64(options.projectionIntervalMicros) * 1000 }
 
+    private var projectionDeferLimit: UInt64 { UInt64(options.projectionDeferMicros) * 1000 }
+
     /// Pins `log` when it is still the open environment of its tenant (false: it was evicted).
     private func pinIfOpen(_ log: TenantLog) -> Bool {
         table.withLock { t in
@@ -146,12 +152,32 @@ public final class LogStore: Sendable {
         // Pinned for the turn, so that LRU eviction cannot reopen the environment while this
         // thread uses the handle. An environment evicted while its turn waited is closed:
         // its projections catch up with the next commit or query, from their checkpoint.
+        // Commits first: while appends are queued or committing, or another turn runs, a turn
+        // that has not waited `projectionDeferMicros` yet comes back a little later, so that its
+        // CPU and its flush do not lengthen the commits' acknowledgements (one turn at a time
+        // leaves the other cores to them). At full load the commits never pause, and every turn
+        // runs once it has waited that long. A hurried turn (a reader waits) runs at once.
+        let now = DispatchTime.now().uptimeNanoseconds
+        if inFlight.load(ordering: .relaxed) > 0 || projectionTurns.load(ordering: .relaxed) > 0 {
+            let putOff = log.projectionQueue.withLock { q in
+                !q.hurried && q.waitingSince != 0 && now - q.waitingSince < projectionDeferLimit
+            }
+            if putOff {
+                projectionScheduler?.schedule(log, notBefore: now + 2_000_000)
+                return
+            }
+        }
         guard pinIfOpen(log) else { return }
-        defer { release(log.tenant) }
+        projectionTurns.add(1, ordering: .relaxed)
+        defer {
+            projectionTurns.subtract(1, ordering: .relaxed)
+            release(log.tenant)
+        }
         log.projectionQueue.withLock {
             $0.pending = false
             $0.hurried = false
-            $0.lastTurn = DispatchTime.now().uptimeNanoseconds
+            $0.waitingSince = 0
+            $0.lastTurn = now
         }
         do {
             try log.catchUpProjections()

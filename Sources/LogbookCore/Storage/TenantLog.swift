@@ -40,6 +40,8 @@ final class TenantLog: @unchecked Sendable {
         var hurried = false
         /// When the last projection turn began (uptime, ns).
         var lastTurn: UInt64 = 0
+        /// When the oldest commit no turn has begun to apply was made (uptime, ns; 0: none).
+        var waitingSince: UInt64 = 0
     }
     let options: LogStore.Options
     /// Committed events not yet projected (nil without projection threads): see
