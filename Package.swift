@@ -107,7 +107,9 @@ let package = Package(
             name: "LogbookJSONTests", dependencies: ["LogbookJSON", "LogbookTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LogbookCoreTests",
-            dependencies: ["LogbookCore", "LogbookJSON", "LogbookTestSupport", "LogbookLMDB", "LogbookCrypto"],
+            dependencies: [
+                "LogbookCore", "LogbookJSON", "LogbookTestSupport", "LogbookLMDB", "LogbookCrypto", "LogbookZstd",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LogbookCLITests", dependencies: ["LogbookCore", "LogbookTestSupport"], swiftSettings: strict),

@@ -68,6 +68,9 @@ enum CoreBenchmark {
         if let level = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_ZSTD_LEVEL"].flatMap(Int32.init) {
             options.compressionLevel = level  // for exploring the size/speed trade-off; figures use the default
         }
+        if let size = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_DICT_SIZE"].flatMap(Int.init) {
+            options.dictionarySize = size  // likewise
+        }
         if let threads = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_COMMIT_THREADS"].flatMap(Int.init) {
             options.commitThreads = threads  // likewise
         }
@@ -120,7 +123,7 @@ enum CoreBenchmark {
         log(String(format: "append phase peak RSS (decoded input included): %.0f MiB", peakRSSMiB()))
         log(
             String(
-                format: "log %.1f B/event, files %.1f B/event, body compression %.1fx",
+                format: "log %.3f B/event, files %.1f B/event, body compression %.1fx",
                 Double(logBytes) / Double(n), Double(fileBytes) / Double(n), Double(rawBytes) / Double(logBytes)))
 
         // 3. Ingest from the NDJSON file, parsing and validation included, in a fresh process:

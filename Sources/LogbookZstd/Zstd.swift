@@ -72,12 +72,18 @@ public struct ZstdCompressor: ~Copyable {
     public init(level: Int32 = 3) {
         cctx = ZSTD_createCCtx()!
         self.level = level
+        // Parameters stick to the context across frames (the advanced API; the one-shot
+        // functions would ignore them). No dictionary id in the frame: the block header names
+        // the dictionary, and the checksum catches a frame decoded with the wrong one.
+        _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
+        _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0)
     }
 
     deinit { ZSTD_freeCCtx(cctx) }
 
     /// Compresses `source` and appends the frame to `output`. The frame records its content size
-    /// and a checksum, so a decompressor detects truncation and corruption.
+    /// and a checksum of it, so a decompressor detects truncation and corruption.
     public mutating func compress(
         _ source: UnsafeRawBufferPointer, dictionary: ZstdDictionary?, appendingTo output: inout [UInt8]
     ) throws {
@@ -86,15 +92,11 @@ public struct ZstdCompressor: ~Copyable {
         output.reserveCapacity(start + bound)
         // Grow without initialising twice: append zeros only up to the bound, trim afterwards.
         output.append(contentsOf: repeatElement(0, count: bound))
-        _ = try checked(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1), "setParameter")
+        // A referenced dictionary lasts until replaced; nil goes back to the level alone.
+        _ = try checked(ZSTD_CCtx_refCDict(cctx, dictionary?.cdict), "refCDict")
         let written = try output.withUnsafeMutableBytes { out -> Int in
-            let dst = out.baseAddress! + start
-            if let dictionary {
-                return try checked(
-                    ZSTD_compress_usingCDict(cctx, dst, bound, source.baseAddress, source.count, dictionary.cdict),
-                    "compress")
-            }
-            return try checked(ZSTD_compressCCtx(cctx, dst, bound, source.baseAddress, source.count, level), "compress")
+            try checked(
+                ZSTD_compress2(cctx, out.baseAddress! + start, bound, source.baseAddress, source.count), "compress")
         }
         output.removeSubrange((start + written)...)
     }

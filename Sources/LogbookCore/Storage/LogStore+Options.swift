@@ -47,8 +47,10 @@ extension LogStore {
         public var compressionLevel: Int32 = 3
         /// Train a per-tenant zstd dictionary once a tenant has this many events (0: never).
         public var dictionaryTrainingEvents = 2000
-        /// Size of a trained dictionary, bytes.
-        public var dictionarySize = 16 * 1024
+        /// Size of a trained dictionary, bytes. 24 KiB: on the standard workload 16 KiB left the
+        /// log at 32.01 B/event, 24 KiB at 31.73 and 32 KiB at 31.55, each step costing each
+        /// tenant the dictionary's bytes once (and, past 24 KiB, measurably more compression CPU).
+        public var dictionarySize = 24 * 1024
         /// Skip fsync. Only for tests and tools that rebuild from elsewhere: a crash may lose
         /// acknowledged events.
         public var unsafeNoSync = false

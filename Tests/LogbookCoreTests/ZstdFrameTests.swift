@@ -1,0 +1,74 @@
+import LogbookZstd
+import Testing
+
+/// The frames the log stores: content size and checksum in every frame, the dictionary left to
+/// the block header — and corruption anywhere in a frame is an error, never wrong bytes.
+@Suite("zstd frames")
+struct ZstdFrameTests {
+    /// Repetitive text like an activity block's, so that a dictionary has something to learn.
+    static func sample(_ i: Int) -> [UInt8] {
+        Array("app=Code title=\(i % 7).swift — logbook user=\(i % 13) project=\(i % 5)\n".utf8)
+    }
+
+    static func compress(_ source: [UInt8], dictionary: ZstdDictionary?) throws -> [UInt8] {
+        var compressor = ZstdCompressor(level: 3)
+        var frame: [UInt8] = []
+        try source.withUnsafeBytes { try compressor.compress($0, dictionary: dictionary, appendingTo: &frame) }
+        return frame
+    }
+
+    static func decompress(_ frame: [UInt8], dictionary: ZstdDictionary?) throws -> [UInt8] {
+        var decompressor = ZstdDecompressor()
+        var out: [UInt8] = []
+        try frame.withUnsafeBytes {
+            try decompressor.decompress($0, dictionary: dictionary, maxSize: 1 << 20, into: &out)
+        }
+        return out
+    }
+
+    static func dictionary() throws -> ZstdDictionary {
+        var buffer: [UInt8] = []
+        var sizes: [Int] = []
+        for i in 0..<4000 {
+            let s = sample(i * 31 + 7)
+            buffer += s
+            sizes.append(s.count)
+        }
+        return try ZstdDictionary(
+            bytes: try ZstdDictionary.train(buffer: buffer, sizes: sizes, capacity: 4096, level: 3), level: 3)
+    }
+
+    @Test("with and without a dictionary, a frame has a checksum and no dictionary id")
+    func frameHeader() throws {
+        let source = (0..<500).flatMap(ZstdFrameTests.sample)
+        let dictionary = try ZstdFrameTests.dictionary()
+        for dict in [nil, dictionary] {
+            let frame = try ZstdFrameTests.compress(source, dictionary: dict)
+            #expect(frame.prefix(4) == [0x28, 0xB5, 0x2F, 0xFD])
+            let descriptor = frame[4]
+            #expect(descriptor & 0x04 != 0, "Content_Checksum_flag")
+            #expect(descriptor & 0x03 == 0, "Dictionary_ID_flag")
+            #expect(ZstdDecompressor.dictionaryID(of: frame.withUnsafeBytes { $0 }) == 0)
+            #expect(try ZstdFrameTests.decompress(frame, dictionary: dict) == source)
+        }
+    }
+
+    @Test("a changed checksum, body byte or dictionary is refused")
+    func corruptionIsRefused() throws {
+        let source = (0..<500).flatMap(ZstdFrameTests.sample)
+        let dictionary = try ZstdFrameTests.dictionary()
+        let frame = try ZstdFrameTests.compress(source, dictionary: dictionary)
+        var checksum = frame
+        checksum[checksum.count - 1] ^= 0x01
+        #expect(throws: ZstdError.self) { try ZstdFrameTests.decompress(checksum, dictionary: dictionary) }
+        // Without its dictionary the frame cannot decode to the right bytes; the checksum says so.
+        #expect(throws: ZstdError.self) { try ZstdFrameTests.decompress(frame, dictionary: nil) }
+        // Every single-byte change in the frame is refused or (never) yields the same bytes.
+        for i in stride(from: 0, to: frame.count, by: max(1, frame.count / 64)) {
+            var changed = frame
+            changed[i] ^= 0x20
+            let out = try? ZstdFrameTests.decompress(changed, dictionary: dictionary)
+            #expect(out == nil || out == source, "byte \(i)")
+        }
+    }
+}
