@@ -136,6 +136,27 @@ public final class LogStore: Sendable {
 
     private var projectionDeferLimit: UInt64 { UInt64(options.projectionDeferMicros) * 1000 }
 
+    /// When to try `log`'s turn again, or nil to run it now.
+    ///
+    /// Commits first: while appends are queued or committing, or another turn runs, a turn that
+    /// has not waited `projectionDeferMicros` since the first commit it would apply comes back
+    /// later, so that its CPU and its flush do not lengthen the commits' acknowledgements (and
+    /// one turn at a time leaves the other cores to them). It looks again after 2 ms, then after
+    /// a quarter of the time it has waited, so that a turn put off for long is not polled 500
+    /// times a second. At full load the commits never pause and every turn runs once it has
+    /// waited the limit; a hurried turn (a reader waits for its writes) runs at once.
+    private func putOff(_ log: TenantLog, now: UInt64) -> UInt64? {
+        // Closing: the turns drain now (the commits already have).
+        guard !closed.load(ordering: .relaxed),
+            inFlight.load(ordering: .relaxed) > 0 || projectionTurns.load(ordering: .relaxed) > 0
+        else { return nil }
+        let since = log.projectionQueue.withLock { q in q.hurried ? 0 : q.waitingSince }
+        // `since` may be a moment after `now`: a commit scheduled the turn meanwhile.
+        guard since != 0, now < since + projectionDeferLimit else { return nil }
+        let waited = now > since ? now - since : 0
+        return min(now + max(2_000_000, waited / 4), since + projectionDeferLimit)
+    }
+
     /// Pins `log` when it is still the open environment of its tenant (false: it was evicted).
     private func pinIfOpen(_ log: TenantLog) -> Bool {
         table.withLock { t in
@@ -149,24 +170,14 @@ public final class LogStore: Sendable {
     /// One turn of a tenant on a projection thread: catch up with the log; when commits came
     /// meanwhile, queue the next turn one interval after this one began.
     fileprivate func runProjections(_ log: TenantLog) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let later = putOff(log, now: now) {
+            projectionScheduler?.schedule(log, notBefore: later)
+            return
+        }
         // Pinned for the turn, so that LRU eviction cannot reopen the environment while this
         // thread uses the handle. An environment evicted while its turn waited is closed:
         // its projections catch up with the next commit or query, from their checkpoint.
-        // Commits first: while appends are queued or committing, or another turn runs, a turn
-        // that has not waited `projectionDeferMicros` yet comes back a little later, so that its
-        // CPU and its flush do not lengthen the commits' acknowledgements (one turn at a time
-        // leaves the other cores to them). At full load the commits never pause, and every turn
-        // runs once it has waited that long. A hurried turn (a reader waits) runs at once.
-        let now = DispatchTime.now().uptimeNanoseconds
-        if inFlight.load(ordering: .relaxed) > 0 || projectionTurns.load(ordering: .relaxed) > 0 {
-            let putOff = log.projectionQueue.withLock { q in
-                !q.hurried && q.waitingSince != 0 && now - q.waitingSince < projectionDeferLimit
-            }
-            if putOff {
-                projectionScheduler?.schedule(log, notBefore: now + 2_000_000)
-                return
-            }
-        }
         guard pinIfOpen(log) else { return }
         projectionTurns.add(1, ordering: .relaxed)
         defer {
