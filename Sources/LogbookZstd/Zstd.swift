@@ -72,9 +72,10 @@ public struct ZstdCompressor: ~Copyable {
     public init(level: Int32 = 3) {
         cctx = ZSTD_createCCtx()!
         self.level = level
-        // Parameters stick to the context across frames (the advanced API; the one-shot
-        // functions would ignore them). No dictionary id in the frame: the block header names
-        // the dictionary, and the checksum catches a frame decoded with the wrong one.
+        // For frames without a dictionary (`ZSTD_compress2`; the one-shot functions would ignore
+        // these). Frames with one get the same frame parameters from the shim. No dictionary id
+        // in the frame: the block header names the dictionary, and the checksum catches a frame
+        // decoded with the wrong one.
         _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
         _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0)
@@ -92,11 +93,14 @@ public struct ZstdCompressor: ~Copyable {
         output.reserveCapacity(start + bound)
         // Grow without initialising twice: append zeros only up to the bound, trim afterwards.
         output.append(contentsOf: repeatElement(0, count: bound))
-        // A referenced dictionary lasts until replaced; nil goes back to the level alone.
-        _ = try checked(ZSTD_CCtx_refCDict(cctx, dictionary?.cdict), "refCDict")
         let written = try output.withUnsafeMutableBytes { out -> Int in
-            try checked(
-                ZSTD_compress2(cctx, out.baseAddress! + start, bound, source.baseAddress, source.count), "compress")
+            let dst = out.baseAddress! + start
+            if let dictionary {
+                return try checked(
+                    clogbook_zstd_compress_dict(cctx, dst, bound, source.baseAddress, source.count, dictionary.cdict),
+                    "compress")
+            }
+            return try checked(ZSTD_compress2(cctx, dst, bound, source.baseAddress, source.count), "compress")
         }
         output.removeSubrange((start + written)...)
     }
