@@ -146,7 +146,8 @@ public struct ZstdDecompressor: ~Copyable {
         guard n == count else { throw ZstdError(operation: "decompress", reason: "content size mismatch") }
     }
 
-    /// The dictionary id a frame was compressed with (0: none).
+    /// The dictionary id a frame names (0: none). Frames `ZstdCompressor` writes name none (the
+    /// caller records the dictionary); older frames may.
     public static func dictionaryID(of frame: UnsafeRawBufferPointer) -> UInt32 {
         ZSTD_getDictID_fromFrame(frame.baseAddress, frame.count)
     }
