@@ -109,6 +109,7 @@ let package = Package(
             name: "LogbookCoreTests",
             dependencies: [
                 "LogbookCore", "LogbookJSON", "LogbookTestSupport", "LogbookLMDB", "LogbookCrypto", "LogbookZstd",
+                "CLogbookZstd",
             ],
             swiftSettings: strict),
         .testTarget(

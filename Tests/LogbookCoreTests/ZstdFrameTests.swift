@@ -1,5 +1,7 @@
-import LogbookZstd
+import CLogbookZstd
 import Testing
+
+@testable import LogbookZstd
 
 /// The frames the log stores: content size and checksum in every frame, the dictionary left to
 /// the block header — and corruption anywhere in a frame is an error, never wrong bytes.
@@ -70,5 +72,26 @@ struct ZstdFrameTests {
             let out = try? ZstdFrameTests.decompress(changed, dictionary: dictionary)
             #expect(out == nil || out == source, "byte \(i)")
         }
+    }
+
+    @Test("frames written before the checksum (dictionary id, no checksum) still decode")
+    func olderFramesDecode() throws {
+        let source = (0..<500).flatMap(ZstdFrameTests.sample)
+        let dictionary = try ZstdFrameTests.dictionary()
+        // What the log wrote until 2026-11-26: the one-shot call, whose frame names the
+        // dictionary and has no checksum.
+        let cctx = ZSTD_createCCtx()!
+        defer { ZSTD_freeCCtx(cctx) }
+        var frame = [UInt8](repeating: 0, count: ZSTD_compressBound(source.count))
+        let n = frame.withUnsafeMutableBytes { out in
+            source.withUnsafeBytes { src in
+                ZSTD_compress_usingCDict(cctx, out.baseAddress, out.count, src.baseAddress, src.count, dictionary.cdict)
+            }
+        }
+        #expect(ZSTD_isError(n) == 0)
+        frame.removeSubrange(n...)
+        #expect(frame[4] & 0x04 == 0 && frame[4] & 0x03 != 0)
+        #expect(ZstdDecompressor.dictionaryID(of: frame.withUnsafeBytes { $0 }) == dictionary.id)
+        #expect(try ZstdFrameTests.decompress(frame, dictionary: dictionary) == source)
     }
 }
