@@ -49,8 +49,7 @@ struct CommittedEventsTests {
         var g = SeededGenerator(seed: 8)
         _ = try await s.append([EventFactory.window(&g)], to: tenant)
         #expect(try await s.waitForProjections(tenant, through: 1, timeout: .seconds(10)))
-        let deadline = ContinuousClock.now + .seconds(10)
-        while budget.inUse != 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await eventually(within: .seconds(10)) { budget.inUse == 0 })
         let batch = (0..<5).map { i in
             EventFactory.window(
                 &g, at: Timestamp(microseconds: EventFactory.t0.microseconds + Int64(i + 1) * 10_000_000))
@@ -84,11 +83,7 @@ struct CommittedEventsTests {
             let head = try s.lastSequence(tenant)
             #expect(try await s.waitForProjections(tenant, through: head, timeout: .seconds(30)))
             // The turn that reached the head took every buffered event with it.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while budget.inUse != 0 && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(budget.inUse == 0)
+            #expect(try await eventually(within: .seconds(10)) { budget.inUse == 0 })
             // Whatever came from memory and whatever from the log, the state is the rebuilt one.
             let live = try s.projectionContents(tenant)
             try s.rebuildProjections(tenant)

@@ -238,12 +238,7 @@ struct ProjectionTests {
         var g = SeededGenerator(seed: 7)
         let other = TenantID("other")!
         func caughtUp(within limit: Duration) async throws -> Bool {
-            let deadline = ContinuousClock.now + limit
-            while try s.projectionStatus(tenant).checkpoint < s.lastSequence(tenant) {
-                if ContinuousClock.now >= deadline { return false }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            return true
+            try await eventually(within: limit) { try s.projectionStatus(tenant).checkpoint >= s.lastSequence(tenant) }
         }
         // Nothing else committing: the turn runs by itself.
         _ = try await s.append([EventFactory.window(&g, at: EventFactory.t0)], to: tenant)
@@ -284,12 +279,8 @@ struct ProjectionTests {
         }
         let head = try s.lastSequence(tenant)
         // Nobody asks (no waitForProjections, no query): the thread alone must get there.
-        let deadline = ContinuousClock.now + .seconds(10)
-        var status = try s.projectionStatus(tenant)
-        while status.checkpoint < head && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-            status = try s.projectionStatus(tenant)
-        }
+        #expect(try await eventually(within: .seconds(10)) { try s.projectionStatus(tenant).checkpoint >= head })
+        let status = try s.projectionStatus(tenant)
         #expect(status.checkpoint == head)
         #expect(status.lag == 0)
     }

@@ -101,3 +101,16 @@ public func testOptions(noSync: Bool = false) -> LogStore.Options {
     o.unsafeNoSync = noSync
     return o
 }
+
+/// Checks `condition` every `interval` until it holds or `limit` has passed; whether it held.
+/// For what background threads (commits, projection turns) bring about in their own time.
+public func eventually(
+    within limit: Duration, every interval: Duration = .milliseconds(5), _ condition: () throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while try !condition() {
+        if ContinuousClock.now >= deadline { return false }
+        try await Task.sleep(for: interval)
+    }
+    return true
+}
