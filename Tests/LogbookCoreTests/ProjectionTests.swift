@@ -1,4 +1,5 @@
 import Foundation
+import LogbookLMDB
 import Synchronization
 import LogbookTestSupport
 import Testing
@@ -513,6 +514,48 @@ struct ProjectionTests {
         // As of a point in the log, the rules of that point.
         let then = try s.daily(tenant, user: u, from: "2025-01-01", to: "2025-01-01", asOf: .sequence(3))
         #expect(then[0].aggregate.categories == ["Uncategorized": 60_000_000, "Development": 60_000_000])
+    }
+
+    @Test("projections an older Logbook stored in another format are cleared on open and built again from the log")
+    func outdatedFormatIsRebuilt() async throws {
+        let dir = TemporaryDirectory()
+        var p = ProjectionScenario(seed: 21)
+        let events = p.randomStream(200)
+        let user = p.users[1]
+        let range = (EventFactory.t0, Timestamp(microseconds: .max / 2))
+        let expected: [TimelineItem]
+        let contents: [[[UInt8]]]
+        do {
+            let s = try store(dir)
+            defer { s.close() }
+            _ = try await s.append(events, to: tenant)
+            #expect(try await s.waitForProjections(tenant, through: try s.lastSequence(tenant)))
+            expected = try s.timeline(tenant, user: user, from: range.0, to: range.1).items
+            contents = try s.projectionContents(tenant)
+            // What a format-1 store looks like to this version: no `format` key, and timeline
+            // records (here: the user's first chunk) this version cannot read.
+            try s.withTenant(tenant, create: false) { log in
+                try log.env.write { (txn: inout WriteTransaction) throws in
+                    let live = try log.liveTables(in: txn)
+                    _ = try ProjectionTables.formatKey.withUnsafeBytes { try txn.delete(live.state, key: $0) }
+                    let key = try txn.withCursor(live.timeline) { c in
+                        try user.bytes.withUnsafeBytes { try c.seek(atLeast: $0).map { Array($0.key) } }
+                    }
+                    try #require(key).withUnsafeBytes { k in
+                        try [UInt8](repeating: 0xEE, count: 64).withUnsafeBytes {
+                            try txn.put(live.timeline, key: k, value: $0)
+                        }
+                    }
+                }
+            }
+            #expect(throws: LogError.self) { try s.timeline(tenant, user: user, from: range.0, to: range.1) }
+        }
+        let s = try store(dir, live: false)
+        defer { s.close() }
+        #expect(try s.projectionStatus(tenant).checkpoint == 0)
+        #expect(try await s.waitForProjections(tenant, through: try s.lastSequence(tenant)))
+        #expect(try s.timeline(tenant, user: user, from: range.0, to: range.1).items == expected)
+        #expect(try s.projectionContents(tenant) == contents)
     }
 
     @Test("bad query arguments get a typed error")

@@ -38,7 +38,7 @@ public struct DailyAggregate: Sendable, Equatable {
     /// An event's start, its overlap [lo, hi) with a day's UTC bounds and that overlap's length,
     /// and whether it starts inside the day: what `add` and `remove` both count by.
     private static func part(
-        of e: Event, in bounds: Range<Int64>
+        of e: TimelineEntry, in bounds: Range<Int64>
     ) -> (start: Int64, lo: Int64, hi: Int64, micros: Int64, pointInside: Bool) {
         let start = e.occurredAt.microseconds
         let (lo, hi) = (max(start, bounds.lowerBound), min(start + max(0, e.duration ?? 0), bounds.upperBound))
@@ -47,7 +47,7 @@ public struct DailyAggregate: Sendable, Equatable {
 
     /// Adds `entry`'s part of local day `day` (UTC bounds `bounds`).
     mutating func add(_ entry: TimelineEntry, bounds: Range<Int64>) {
-        let e = entry.event
+        let e = entry
         let (start, lo, hi, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
         switch e.type {
         case .activityWindow:
@@ -88,7 +88,7 @@ public struct DailyAggregate: Sendable, Equatable {
     /// activity and `keepBounds` is off, or the figures do not hold it): recompute the day then.
     /// `keepBounds`: the entry is re-added with the same times right after (a correction).
     mutating func remove(_ entry: TimelineEntry, bounds: Range<Int64>, keepBounds: Bool) -> Bool {
-        let e = entry.event
+        let e = entry
         let (start, lo, hi, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
         func take(_ totals: inout NamedTotals, _ key: String, _ v: Int64) -> Bool {
             v <= 0 || totals.take(key, v)

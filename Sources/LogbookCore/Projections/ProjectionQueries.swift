@@ -141,24 +141,23 @@ struct ProjectionReader {
     static func merge(_ entries: [TimelineEntry], pulse: Int64) -> [TimelineItem] {
         var items: [TimelineItem] = []
         var open: [EventType: Int] = [:]  // kind → index in items
-        for x in entries {
-            let e = x.event
+        for e in entries {
             let start = e.occurredAt.microseconds
-            let end = start + max(0, e.duration ?? 0)
+            let end = e.end
             let mergeable = e.type == .activityWindow || e.type == .activityAFK
-            if mergeable, let i = open[e.type], items[i].data == e.data, items[i].category == x.category,
+            if mergeable, let i = open[e.type], items[i].data == e.data, items[i].category == e.category,
                 start <= items[i].end.microseconds + pulse
             {
                 items[i].end = Timestamp(microseconds: max(items[i].end.microseconds, end))
                 items[i].events.append(e.id)
-                items[i].events.append(contentsOf: x.corrections)
+                items[i].events.append(contentsOf: e.corrections)
                 items[i].sequences.append(e.sequence)
                 continue
             }
             items.append(
                 TimelineItem(
                     start: e.occurredAt, end: Timestamp(microseconds: end), type: e.type, data: e.data,
-                    category: x.category, events: [e.id] + x.corrections, sequences: [e.sequence]))
+                    category: e.category, events: [e.id] + e.corrections, sequences: [e.sequence]))
             if mergeable { open[e.type] = items.count - 1 }
         }
         return items

@@ -22,10 +22,17 @@ struct ProjectionTables: Sendable {
     let people: Database
     /// manager (16 B) + member (16 B) → how the member belongs (bit 0: `manager` field, bit 1: team.member_added).
     let teams: Database
-    /// `checkpoint` → u64 (last applied sequence); `settings/<key>` → the setting's JSON text.
+    /// `checkpoint` → u64 (last applied sequence); `format` → u8 (`format`); `settings/<key>`
+    /// → the setting's JSON text.
     let state: Database
 
+    /// The layout of what the tables hold. A generation written in another layout is cleared
+    /// when its tenant is opened (`clearIfOutdated`) and built again from the log. 2: timeline
+    /// entries without the fields the timeline does not show; 1 (no `format` key): before.
+    static let format: UInt8 = 2
+
     static let checkpointKey = Array("checkpoint".utf8)
+    static let formatKey = Array("format".utf8)
     static let generationKey = Array("projections".utf8)
 
     static func open(generation: UInt8, in txn: borrowing WriteTransaction) throws -> ProjectionTables {
@@ -57,10 +64,28 @@ struct ProjectionTables: Sendable {
         }
     }
 
+    /// Stores the checkpoint and, with it, that the state is in this version's `format`.
     func setCheckpoint(_ sequence: UInt64, in txn: borrowing WriteTransaction) throws {
         try ProjectionTables.checkpointKey.withUnsafeBytes { k in
             try withUnsafeBytes(of: sequence.bigEndian) { v in try txn.put(state, key: k, value: v) }
         }
+        try ProjectionTables.formatKey.withUnsafeBytes { k in
+            try withUnsafeBytes(of: ProjectionTables.format) { v in try txn.put(state, key: k, value: v) }
+        }
+    }
+
+    /// Clears the tables when they hold state in another `format` than this version's (an
+    /// older Logbook wrote them); returns whether it did. The live projections then catch up
+    /// from sequence 1, as after `logbook replay`, but in place: until then queries see them
+    /// partly built.
+    func clearIfOutdated(in txn: borrowing WriteTransaction) throws -> Bool {
+        guard try checkpoint(in: txn) > 0 else { return false }
+        let stored = try ProjectionTables.formatKey.withUnsafeBytes { k in
+            try txn.get(state, key: k) { v in v?.count == 1 ? v?.first : nil }
+        }
+        guard stored != ProjectionTables.format else { return false }
+        try clear(in: txn)
+        return true
     }
 }
 

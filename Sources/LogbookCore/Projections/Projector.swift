@@ -87,11 +87,11 @@ struct Projector {
         }
         if let user = e.subject, e.type != .eventCorrected, e.type != .eventRetracted {
             var entry = TimelineEntry(event: e, category: nil)
-            if e.type == .activityWindow { entry.category = category(of: e) }
+            if e.type == .activityWindow { entry.category = category(app: e[.app], title: e[.title]) }
             let c = try loadChunk(UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds)), txn)
             try chunks[c].insert(entry)  // in place: a local copy would copy the chunk's bytes
             changedChunks[c] = true
-            for day in localDays(of: e) {
+            for day in localDays(of: entry) {
                 let d = try loadDay(UserDay(user: user, day: day), txn)
                 days[d].add(entry, bounds: settings.timeZone.bounds(of: day))
             }
@@ -102,16 +102,16 @@ struct Projector {
         }
     }
 
-    private mutating func category(of e: Event) -> String {
-        guard case .string(let app)? = e[.app] else { return TenantSettings.uncategorized }
-        let title: String
-        if case .string(let t)? = e[.title] { title = t } else { title = "" }
-        return settings.category(app: app, title: title)
+    private mutating func category(app: Value?, title: Value?) -> String {
+        guard case .string(let appName)? = app else { return TenantSettings.uncategorized }
+        var titleText = ""
+        if case .string(let t)? = title { titleText = t }
+        return settings.category(app: appName, title: titleText)
     }
 
     /// The local days an event counts into: the day of its start and, for a duration that
     /// crosses midnight, the following ones.
-    private mutating func localDays(of e: Event) -> ClosedRange<Int32> {
+    private mutating func localDays(of e: TimelineEntry) -> ClosedRange<Int32> {
         let start = e.occurredAt.microseconds
         let first = settings.timeZone.day(of: start)
         let end = start + max(0, (e.duration ?? 0) - 1)
@@ -149,15 +149,15 @@ struct Projector {
         audit?.target = link.root
         let c = try loadChunk(UserDay(user: user, day: Projector.chunk(link.occurred)), txn)
         guard let before = try chunks[c].entry(link.root) else { return }  // retracted before
-        audit?.targetID = before.event.id
-        audit?.before = before.event.data
+        audit?.targetID = before.id
+        audit?.before = before.data
         var after: TimelineEntry?
         if e.type == .eventCorrected, case .fields(let set)? = e[.set] {
             var entry = before
-            entry.event.data = Projector.applying(set, to: entry.event.data, type: entry.event.type)
+            entry.data = Projector.applying(set, to: entry.data, type: entry.type)
             entry.corrections.append(e.id)
-            if entry.event.type == .activityWindow { entry.category = category(of: entry.event) }
-            audit?.after = entry.event.data
+            if entry.type == .activityWindow { entry.category = category(app: entry[.app], title: entry[.title]) }
+            audit?.after = entry.data
             after = entry
         }
         try chunks[c].replace(link.root, with: after)
@@ -165,7 +165,7 @@ struct Projector {
         // The days the original counted into: take it out and put the corrected one in; when
         // the figures alone cannot say (it was the day's first or last activity), recompute the
         // day from the corrected timeline.
-        for day in localDays(of: before.event) {
+        for day in localDays(of: before) {
             let bounds = settings.timeZone.bounds(of: day)
             let d = try loadDay(UserDay(user: user, day: day), txn)
             if days[d].remove(before, bounds: bounds, keepBounds: after != nil) {

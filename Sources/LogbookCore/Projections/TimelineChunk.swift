@@ -3,7 +3,8 @@
 ///
 ///     occurred-at i64 | sequence u64 | end i64 | length u32 (little-endian) | entry (`TimelineEntry`)
 ///
-/// (end = occurred-at + duration), so that a query decodes only the entries overlapping its range.
+/// (end = occurred-at + duration), so that a query decodes only the entries overlapping its
+/// range; the entry keeps the rest of what the timeline shows.
 ///
 /// The fixed prefix lets the projector append, insert, find and replace records without
 /// decoding the others; most samples arrive in time order and are appended.
@@ -50,10 +51,9 @@ struct TimelineChunk {
     /// the entry, written in place.
     private static func appendRecord(_ entry: TimelineEntry, to w: inout ByteWriter) {
         let start = w.bytes.count
-        let occurred = entry.event.occurredAt.microseconds
-        let end = occurred + max(0, entry.event.duration ?? 0)
+        let occurred = entry.occurredAt.microseconds
         // A tuple of these types is laid out without padding: 8 + 8 + 8 + 4 bytes.
-        withUnsafeBytes(of: (occurred.littleEndian, entry.event.sequence.littleEndian, end.littleEndian, UInt32(0))) {
+        withUnsafeBytes(of: (occurred.littleEndian, entry.sequence.littleEndian, entry.end.littleEndian, UInt32(0))) {
             w.raw(UnsafeRawBufferPointer(rebasing: $0[0..<prefix]))
         }
         entry.encode(into: &w)
@@ -76,7 +76,7 @@ struct TimelineChunk {
 
     /// Inserts `entry` at its place in (occurred-at, sequence) order.
     mutating func insert(_ entry: TimelineEntry) throws {
-        let key = (entry.event.occurredAt.microseconds, entry.event.sequence)
+        let key = (entry.occurredAt.microseconds, entry.sequence)
         if !tailKnown {
             // Once per chunk loaded: a live turn loads each chunk it touches.
             var last: (Int64, UInt64)?
@@ -108,7 +108,7 @@ struct TimelineChunk {
     /// The entry with `sequence`, if the chunk holds it.
     func entry(_ sequence: UInt64) throws -> TimelineEntry? {
         guard let r = try records().first(where: { $0.sequence == sequence }) else { return nil }
-        return try decode(r.offset, r.length)
+        return try decode(r)
     }
 
     /// Replaces the entry with the same sequence (occurred-at unchanged), or removes it (nil).
@@ -119,55 +119,17 @@ struct TimelineChunk {
         tailKnown = false
     }
 
-    func decode(_ offset: Int, _ length: Int) throws -> TimelineEntry {
+    func decode(_ r: Record) throws -> TimelineEntry {
         try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
-            let start = offset + TimelineChunk.prefix
-            return try TimelineEntry(decoding: UnsafeRawBufferPointer(rebasing: b[start..<(start + length)]))
+            let start = r.offset + TimelineChunk.prefix
+            return try TimelineEntry(
+                decoding: UnsafeRawBufferPointer(rebasing: b[start..<(start + r.length)]),
+                occurred: r.occurred, sequence: r.sequence, end: r.end)
         }
     }
 
     /// The entries overlapping [from, to) (a point event at `from` counts), in order.
     func entries(overlapping from: Int64, _ to: Int64) throws -> [TimelineEntry] {
-        try records().filter { $0.occurred < to && ($0.end > from || $0.occurred >= from) }.map { r in
-            try decode(r.offset, r.length)
-        }
-    }
-}
-
-/// One effective event in a user's timeline: the event with every correction of its chain
-/// applied, the category its sample got, and the ids of the corrections.
-struct TimelineEntry: Equatable {
-    var event: Event
-    /// For activity samples: the category under the rules in effect when it was applied.
-    var category: String?
-    /// Ids of the `event.corrected` events applied, in log order.
-    var corrections: [EventID] = []
-
-    func encode(into w: inout ByteWriter) {
-        // The event's length is a fixed u32, patched after encoding it in place.
-        let at = w.bytes.count
-        w.u32(0)
-        EventCodec.encode(event, into: &w)
-        let length = UInt32(w.bytes.count - at - 4)
-        w.bytes.withUnsafeMutableBytes { $0.storeBytes(of: length.littleEndian, toByteOffset: at, as: UInt32.self) }
-        if let category { w.u8(1); w.string(category) } else { w.u8(0) }
-        w.varint(UInt64(corrections.count))
-        for c in corrections { w.uuid(c) }
-    }
-
-    init(event: Event, category: String?, corrections: [EventID] = []) {
-        self.event = event
-        self.category = category
-        self.corrections = corrections
-    }
-
-    init(decoding b: UnsafeRawBufferPointer) throws {
-        var r = ByteReader(b)
-        let n = Int(try r.u32())
-        event = try EventCodec.decode(try r.bytes(n))
-        category = try r.u8() == 1 ? try r.string() : nil
-        let c = try r.count(unit: 16)
-        for _ in 0..<c { corrections.append(try r.uuid()) }
-        guard r.isAtEnd else { throw r.fail(.trailingBytes) }
+        try records().filter { $0.occurred < to && ($0.end > from || $0.occurred >= from) }.map(decode)
     }
 }

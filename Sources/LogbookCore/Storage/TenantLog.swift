@@ -163,6 +163,8 @@ final class TenantLog: @unchecked Sendable {
             let projections = (
                 try ProjectionTables.open(generation: 1, in: txn), try ProjectionTables.open(generation: 2, in: txn)
             )
+            _ = try projections.0.clearIfOutdated(in: txn)
+            _ = try projections.1.clearIfOutdated(in: txn)
             return (log, meta, dedup, tokens, people, corrections, projections)
         }
         let genesis = ChainHash.genesis(tenant)
