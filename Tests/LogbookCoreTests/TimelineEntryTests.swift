@@ -29,7 +29,7 @@ struct TimelineEntryTests {
     @Test("an entry decodes to what was encoded, its time and sequence taken from the record's prefix")
     func roundTrip() throws {
         for entry in Self.entries() {
-            var chunk = TimelineChunk()
+            var chunk = TimelineChunk(hour: Projector.chunk(entry.occurredAt.microseconds))
             try chunk.insert(entry)
             let records = try chunk.records()
             #expect(records.count == 1)
@@ -67,6 +67,50 @@ struct TimelineEntryTests {
                     }
                 }
             }
+        }
+    }
+
+    @Test("a chunk keeps records in (occurred-at, sequence) order whatever the insert order; replace and remove")
+    func chunkOrder() throws {
+        var g = SeededGenerator(seed: 9)
+        let hour = Projector.chunk(EventFactory.t0.microseconds)
+        let base = Int64(hour) * Projector.chunkMicros
+        var entries: [TimelineEntry] = []
+        for i in 0..<50 {
+            let event = Event(
+                sequence: UInt64(i + 1), id: .random(using: &g), type: .activityWindow, subject: EventFactory.user(1),
+                occurredAt: Timestamp(microseconds: base + Int64(g.next() % 3_600_000_000)),
+                duration: Int64(g.next() % 90_000_000_000),
+                data: [Field(.app, .string("App \(i % 3)")), Field(.title, .string(String(repeating: "t", count: i)))])
+            entries.append(TimelineEntry(event: event, category: i % 2 == 0 ? "Dev" : nil))
+        }
+        var chunk = TimelineChunk(hour: hour)
+        for e in entries { try chunk.insert(e) }
+        let sorted = entries.sorted {
+            ($0.occurredAt.microseconds, $0.sequence) < ($1.occurredAt.microseconds, $1.sequence)
+        }
+        #expect(try chunk.records().map { try chunk.decode($0) } == sorted)
+        #expect(try chunk.entries(overlapping: base, base + Projector.chunkMicros) == sorted)
+
+        var corrected = sorted[10]
+        corrected.data = [Field(.app, .string("Other")), Field(.title, .string("a much longer title than before"))]
+        try chunk.replace(corrected.sequence, with: corrected)
+        try chunk.replace(sorted[20].sequence, with: nil)
+        var expected = sorted
+        expected[10] = corrected
+        expected.remove(at: 20)
+        #expect(try chunk.records().map { try chunk.decode($0) } == expected)
+        #expect(try chunk.entry(sorted[20].sequence) == nil)
+
+        // An entry outside the chunk's hour is refused; cut-off chunk bytes are typed errors.
+        var early = sorted[0]
+        early.occurredAt = Timestamp(microseconds: base - 1)
+        #expect(throws: CodecError.self) { try chunk.insert(early) }
+        for n in [1, 3, 5, chunk.bytes.count / 2, chunk.bytes.count - 1] {
+            let cut = chunk.bytes.withUnsafeBytes {
+                TimelineChunk(UnsafeRawBufferPointer(rebasing: $0[0..<n]), hour: hour)
+            }
+            #expect(throws: CodecError.self) { _ = try cut.records() }
         }
     }
 }

@@ -72,6 +72,13 @@ struct ByteCursor {
     }
 
     @inline(__always)
+    mutating func u32(_ v: UInt32) {
+        precondition(count + 4 <= ByteCursor.capacity)
+        base.storeBytes(of: v.littleEndian, toByteOffset: count, as: UInt32.self)
+        count += 4
+    }
+
+    @inline(__always)
     mutating func varint(_ v: UInt64) {
         var v = v
         while v >= 0x80 {

@@ -105,7 +105,8 @@ struct ProjectionReader {
             while let e = entry, e.key.count == 20, e.key.starts(with: user.bytes),
                 ProjectionKey.day(fromKey: e.key) <= last
             {
-                out += try TimelineChunk(e.value).entries(overlapping: from, to)
+                out += try TimelineChunk(e.value, hour: ProjectionKey.day(fromKey: e.key)).entries(
+                    overlapping: from, to)
                 entry = try cursor.next()
             }
         }

@@ -27,9 +27,10 @@ struct ProjectionTables: Sendable {
     let state: Database
 
     /// The layout of what the tables hold. A generation written in another layout is cleared
-    /// when its tenant is opened (`clearIfOutdated`) and built again from the log. 2: timeline
-    /// entries without the fields the timeline does not show; 1 (no `format` key): before.
-    static let format: UInt8 = 2
+    /// when its tenant is opened (`clearIfOutdated`) and built again from the log. 3: timeline
+    /// records with a compact prefix; 2: timeline entries without the fields the timeline does
+    /// not show; 1 (no `format` key): whole events in the timeline.
+    static let format: UInt8 = 3
 
     static let checkpointKey = Array("checkpoint".utf8)
     static let formatKey = Array("format".utf8)

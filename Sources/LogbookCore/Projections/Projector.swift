@@ -260,7 +260,9 @@ struct Projector {
     private mutating func loadChunk<T: Transaction & ~Copyable>(_ key: UserDay, _ txn: borrowing T) throws -> Int {
         if let c = chunks.index(of: key) { return c }
         let chunk = try ProjectionKey.userDay(key.user, key.day).withUnsafeBytes { k in
-            try txn.get(tables.timeline, key: k) { v in v.map(TimelineChunk.init) ?? TimelineChunk() }
+            try txn.get(tables.timeline, key: k) { v in
+                v.map { TimelineChunk($0, hour: key.day) } ?? TimelineChunk(hour: key.day)
+            }
         }
         changedChunks.append(false)
         return chunks.append(key, chunk)
