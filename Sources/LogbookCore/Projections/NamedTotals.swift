@@ -26,12 +26,21 @@ struct NamedTotals: Sendable {
 
     subscript(name: String) -> Int64? { position(name).map { values[$0] } }
 
+    /// Where the last `add` went: a user's samples mostly repeat the previous one's app.
+    private var lastAdded = 0
+
     /// Adds `value` to `name`'s sum, starting it at 0.
     mutating func add(_ name: String, _ value: Int64) {
-        if let i = position(name) {
-            values[i] += value
+        if lastAdded < names.count, names[lastAdded] == name {
+            values[lastAdded] += value
             return
         }
+        if let i = position(name) {
+            values[i] += value
+            lastAdded = i
+            return
+        }
+        lastAdded = names.count
         names.append(name)
         values.append(value)
         if index != nil {

@@ -87,7 +87,7 @@ struct Projector {
         }
         if let user = e.subject, e.type != .eventCorrected, e.type != .eventRetracted {
             var entry = TimelineEntry(event: e, category: nil)
-            if e.type == .activityWindow { entry.category = category(app: e[.app], title: e[.title]) }
+            if e.type == .activityWindow { entry.category = category(of: e.data) }
             let c = try loadChunk(UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds)), txn)
             try chunks[c].insert(entry)  // in place: a local copy would copy the chunk's bytes
             changedChunks[c] = true
@@ -102,11 +102,18 @@ struct Projector {
         }
     }
 
-    private mutating func category(app: Value?, title: Value?) -> String {
-        guard case .string(let appName)? = app else { return TenantSettings.uncategorized }
-        var titleText = ""
-        if case .string(let t)? = title { titleText = t }
-        return settings.category(app: appName, title: titleText)
+    /// The category of an activity sample with payload `data`.
+    private mutating func category(of data: [Field]) -> String {
+        // Without rules (the common case), do not even look for the fields.
+        guard !settings.rules.isEmpty else { return TenantSettings.uncategorized }
+        var app: String?
+        var title = ""
+        for f in data {
+            if f.key == .app, case .string(let s) = f.value { app = s }
+            if f.key == .title, case .string(let s) = f.value { title = s }
+        }
+        guard let app else { return TenantSettings.uncategorized }
+        return settings.category(app: app, title: title)
     }
 
     /// The local days an event counts into: the day of its start and, for a duration that
@@ -156,7 +163,7 @@ struct Projector {
             var entry = before
             entry.data = Projector.applying(set, to: entry.data, type: entry.type)
             entry.corrections.append(e.id)
-            if entry.type == .activityWindow { entry.category = category(app: entry[.app], title: entry[.title]) }
+            if entry.type == .activityWindow { entry.category = category(of: entry.data) }
             audit?.after = entry.data
             after = entry
         }

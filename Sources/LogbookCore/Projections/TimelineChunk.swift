@@ -18,6 +18,7 @@ struct TimelineChunk {
 
     /// The longest prefix: 4 + 10 + 10 + 5 bytes.
     private static let maxPrefix = 29
+    private static let room = [UInt8](repeating: 0, count: maxPrefix)
 
     init(hour: Int32) { base = Int64(hour) * Projector.chunkMicros }
     init(_ bytes: UnsafeRawBufferPointer, hour: Int32) {
@@ -74,7 +75,7 @@ struct TimelineChunk {
             throw CodecError(code: .outOfRange, offset: w.bytes.count)
         }
         let start = w.bytes.count
-        w.bytes.append(contentsOf: repeatElement(0, count: TimelineChunk.maxPrefix))
+        w.bytes.append(contentsOf: TimelineChunk.room)  // an array's bytes: one copy, not a loop
         entry.encode(into: &w)
         let length = w.bytes.count - start - TimelineChunk.maxPrefix
         let p = withUnsafeTemporaryAllocation(byteCount: ByteCursor.capacity, alignment: 8) { scratch in
