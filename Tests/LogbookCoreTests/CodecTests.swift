@@ -296,6 +296,40 @@ extension CodecTests {
             #expect(events == b)
         }
 
+        @Test("Block after block into one array: no field of an earlier event survives; copies kept outside stay whole")
+        func reusedArray() throws {
+            var g = SeededGenerator(seed: 10)
+            var events: [Event] = []
+            var kept: [Event] = []
+            var keptExpected: [Event] = []
+            var first: UInt64 = 1
+            for round in 0..<40 {
+                let batch = randomBatch(&g, count: 1 + Int(g.next() % 60), firstSequence: first)
+                let bytes = BlockBody.encode(batch)
+                let result = bytes.withUnsafeBytes { buffer in
+                    Result { () throws(CodecError) in try BlockBody.decode(buffer, firstSequence: first, into: &events)
+                    }
+                }
+                try result.get()
+                #expect(events == batch, "round \(round)")
+                #expect(events.map(EventCodec.encode) == batch.map(EventCodec.encode))
+                // A reader that keeps an event: the next decode must not write into its payload.
+                kept.append(events[0])
+                keptExpected.append(batch[0])
+                first += UInt64(batch.count)
+            }
+            #expect(kept == keptExpected)
+
+            // A body that fails to decode leaves no events behind, old or half-made.
+            var cut = BlockBody.encode(randomBatch(&g, count: 10, firstSequence: first))
+            cut.removeLast(3)
+            let failed = cut.withUnsafeBytes { buffer in
+                Result { () throws(CodecError) in try BlockBody.decode(buffer, firstSequence: first, into: &events) }
+            }
+            #expect(throws: CodecError.self) { try failed.get() }
+            #expect(events.isEmpty)
+        }
+
         @Test("A string repeated across a block, in payloads, actors or users, is stored once")
         func repeatedStringsStoredOnce() throws {
             var g = SeededGenerator(seed: 10)

@@ -130,8 +130,21 @@ public enum EventCodec {
     )
         throws(CodecError) -> [Field]
     {
-        let n = try r.count(unit: 2)
         var fields: [Field] = []
+        try decodePayload(&r, strings: &strings, depth: depth, into: &fields)
+        return fields
+    }
+
+    /// Decodes a payload into `fields`, replacing what they held. Their buffer is reused when
+    /// nothing else holds it: decoding block after block into the same events then allocates
+    /// no new field arrays.
+    static func decodePayload<S: StringCoding>(
+        _ r: inout ByteReader, strings: inout S, depth: Int = 0, into fields: inout [Field]
+    )
+        throws(CodecError)
+    {
+        let n = try r.count(unit: 2)
+        fields.removeAll(keepingCapacity: true)
         fields.reserveCapacity(n)
         for _ in 0..<n {
             guard let key = FieldKey(rawValue: try r.u8()) else {
@@ -156,7 +169,6 @@ public enum EventCodec {
             }
             fields.append(Field(key, value))
         }
-        return fields
     }
 }
 

@@ -50,7 +50,6 @@ extension TenantLog {
         var next = sequences.lowerBound
         let last = min(sequences.upperBound, committed.load(ordering: .acquiring))
         while next <= last {
-            events.removeAll(keepingCapacity: true)
             var reachedEnd = false
             try env.read { txn in
                 try txn.withCursor(log) { cursor in
@@ -80,6 +79,7 @@ extension TenantLog {
                             entry = try cursor.next()
                         }
                         reachedEnd = true
+                        events.removeAll(keepingCapacity: true)
                     }
                 }
             }
