@@ -330,6 +330,26 @@ extension CodecTests {
             #expect(events.isEmpty)
         }
 
+        @Test("The string cache gives back exactly the bytes asked for, across evictions, and refuses bad UTF-8")
+        func stringCache() throws {
+            var g = SeededGenerator(seed: 12)
+            var cache = StringCache()
+            cache.enable()
+            // More strings than slots, each asked for several times: hits, misses and slots
+            // taken over by other strings all happen.
+            let strings = (0..<(3 * StringCache.slotCount)).map { i in "s\(i)-" + String(repeating: "x", count: i % 40)
+            }
+            for _ in 0..<4 * strings.count {
+                let s = strings[Int(g.next() % UInt64(strings.count))]
+                let bytes = Array(s.utf8)
+                let got = bytes.withUnsafeBytes { cache.string($0) }
+                #expect(got.map { Array($0.utf8) } == bytes)
+            }
+            for bad: [UInt8] in [[0xFF], [0x61, 0xC3], [0xED, 0xA0, 0x80]] {
+                #expect(bad.withUnsafeBytes { cache.string($0) } == nil)
+            }
+        }
+
         @Test("A string repeated across a block, in payloads, actors or users, is stored once")
         func repeatedStringsStoredOnce() throws {
             var g = SeededGenerator(seed: 10)

@@ -101,8 +101,19 @@ enum BlockBody {
     )
         throws(CodecError)
     {
+        var cache = StringCache()
+        try decode(bytes, firstSequence: firstSequence, into: &events, strings: &cache)
+    }
+
+    /// Same, taking strings seen in earlier blocks from `cache`.
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, into events: inout [Event],
+        strings cache: inout StringCache
+    )
+        throws(CodecError)
+    {
         do {
-            try decodeInPlace(bytes, firstSequence: firstSequence, into: &events)
+            try decodeInPlace(bytes, firstSequence: firstSequence, into: &events, cache: &cache)
         } catch {
             events.removeAll()
             throw error
@@ -110,7 +121,7 @@ enum BlockBody {
     }
 
     private static func decodeInPlace(
-        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, into events: inout [Event]
+        _ bytes: UnsafeRawBufferPointer, firstSequence: UInt64, into events: inout [Event], cache: inout StringCache
     )
         throws(CodecError)
     {
@@ -153,7 +164,7 @@ enum BlockBody {
             guard index < UInt64(userCount) else { throw r.fail(.outOfRange) }
             events[i].subject = UUID128(bytes: userBytes, at: 16 * Int(index))
         }
-        var actorTable = try TableStrings.readTable(&r)
+        var actorTable = try TableStrings.readTable(&r, cache: &cache)
         for i in 0..<n where flags[i] & EventCodec.Flag.actor != 0 {
             events[i].actor = try actorTable.decode(&r)
         }
@@ -174,7 +185,7 @@ enum BlockBody {
         for i in 0..<n where flags[i] & EventCodec.Flag.duration != 0 {
             events[i].duration = try scaled(try r.svarint(), durationScale, &r)
         }
-        var strings = try TableStrings.readTable(&r)
+        var strings = try TableStrings.readTable(&r, cache: &cache)
         for i in 0..<n {
             try EventCodec.decodePayload(&r, strings: &strings, into: &events[i].data)
         }
@@ -239,7 +250,11 @@ struct TableStrings: StringCoding {
         }
     }
 
-    private static func equal(_ a: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func equal(_ a: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        equal(a, UnsafeRawBufferPointer(b))
+    }
+
+    static func equal(_ a: String, _ b: UnsafeRawBufferPointer) -> Bool {
         var a = a
         return a.withUTF8 { x in
             x.count == b.count && (x.isEmpty || memcmp(x.baseAddress!, b.baseAddress!, x.count) == 0)
@@ -279,11 +294,15 @@ struct TableStrings: StringCoding {
         for s in table { w.string(s) }
     }
 
-    static func readTable(_ r: inout ByteReader) throws(CodecError) -> TableStrings {
+    static func readTable(_ r: inout ByteReader, cache: inout StringCache) throws(CodecError) -> TableStrings {
         let n = try r.count()
         var t = TableStrings()
         t.table.reserveCapacity(n)
-        for _ in 0..<n { t.table.append(try r.string()) }
+        for _ in 0..<n {
+            let length = try r.count()
+            guard let s = cache.string(try r.bytes(length)) else { throw r.fail(.invalidText) }
+            t.table.append(s)
+        }
         return t
     }
 }

@@ -164,9 +164,7 @@ extension TenantLog {
     ) throws -> Bool {
         var next = projector.checkpoint + 1
         guard next <= last else { return false }
-        var decompressor = ZstdDecompressor()
-        var raw: [UInt8] = []
-        var events: [Event] = []
+        var reader = BlockReader()
         return try log.withCursor(self.log) { cursor in
             var entry = try TenantLog.blockKey(next).withUnsafeBytes { kb -> Cursor.Entry? in
                 let at = try cursor.seek(atLeast: kb)
@@ -178,8 +176,8 @@ extension TenantLog {
                 return try cursor.next()
             }
             while let e = entry, next <= last {
-                try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
-                for event in events where event.sequence >= next && event.sequence <= last {
+                try decodeBlock(e.value, with: &reader)
+                for event in reader.events where event.sequence >= next && event.sequence <= last {
                     if stop(event) { return true }
                     try projector.apply(event, from: self, log: log, state: txn)
                     next = event.sequence + 1

@@ -220,14 +220,12 @@ extension TenantLog {
     private func trainDictionary(_ txn: inout WriteTransaction, head: inout ChainHead) throws {
         var buffer: [UInt8] = []
         var sizes: [Int] = []
-        var events: [Event] = []
-        var decompressor = ZstdDecompressor()
-        var raw: [UInt8] = []
+        var reader = BlockReader()
         try txn.withCursor(log) { cursor in
             var entry = try cursor.last()
             while let e = entry, sizes.count < 4096 {
-                try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
-                for ev in events {
+                try decodeBlock(e.value, with: &reader)
+                for ev in reader.events {
                     var w = ByteWriter(capacity: 128)
                     if let s = ev.subject { w.uuid(s) }
                     for f in ev.data { if case .string(let s) = f.value { w.string(s) } }

@@ -180,9 +180,7 @@ extension TenantLog {
 
     /// The event with `sequence`, read inside `txn`.
     func event<T: Transaction & ~Copyable>(at sequence: UInt64, in txn: borrowing T) throws -> Event? {
-        var decompressor = ZstdDecompressor()
-        var raw: [UInt8] = []
-        var events: [Event] = []
+        var reader = BlockReader()
         let key = TenantLog.blockKey(sequence)
         let found = try txn.withCursor(log) { cursor -> Bool in
             try key.withUnsafeBytes { kb in
@@ -191,10 +189,11 @@ extension TenantLog {
                     entry = try entry == nil ? cursor.last() : cursor.previous()
                 }
                 guard let e = entry else { return false }
-                try decodeBlock(e.value, decompressor: &decompressor, raw: &raw, into: &events)
+                try decodeBlock(e.value, with: &reader)
                 return true
             }
         }
+        let events = reader.events
         guard found, let first = events.first, sequence >= first.sequence, sequence - first.sequence < events.count
         else { return nil }
         return events[Int(sequence - first.sequence)]

@@ -5,33 +5,33 @@ extension TenantLog {
     /// Largest body a block may claim; a header claiming more is corrupt.
     static let maxRawBlockSize = 256 << 20
 
-    /// Decodes a stored block (header + body) into `events`.
-    func decodeBlock(
-        _ stored: UnsafeRawBufferPointer, decompressor: inout ZstdDecompressor, raw: inout [UInt8],
-        into events: inout [Event]
-    ) throws {
-        let header = try BlockHeader(decoding: stored)
-        try decodeBody(header, stored, decompressor: &decompressor, raw: &raw, into: &events)
+    /// Decodes a stored block (header + body) into `reader.events`.
+    func decodeBlock(_ stored: UnsafeRawBufferPointer, with reader: inout BlockReader) throws {
+        try decodeBody(try BlockHeader(decoding: stored), stored, with: &reader)
     }
 
-    func decodeBody(
-        _ header: BlockHeader, _ stored: UnsafeRawBufferPointer, decompressor: inout ZstdDecompressor,
-        raw: inout [UInt8], into events: inout [Event]
-    ) throws {
+    func decodeBody(_ header: BlockHeader, _ stored: UnsafeRawBufferPointer, with reader: inout BlockReader) throws {
         guard stored.count == BlockHeader.size + Int(header.bodySize) else {
             throw CodecError(code: .truncated, offset: stored.count)
         }
         let body = UnsafeRawBufferPointer(rebasing: stored[BlockHeader.size...])
+        // From the second block on, strings recur: look them up before making them anew.
+        if reader.blocks > 0 { reader.strings.enable() }
+        reader.blocks += 1
         switch header.codec {
         case .zstd:
-            try decompressor.decompress(
+            try reader.decompressor.decompress(
                 body, dictionary: try dictionary(header.dictionaryID),
-                maxSize: min(Int(header.rawSize), TenantLog.maxRawBlockSize), into: &raw)
-            try raw.withUnsafeBytes { try BlockBody.decode($0, firstSequence: header.firstSequence, into: &events) }
+                maxSize: min(Int(header.rawSize), TenantLog.maxRawBlockSize), into: &reader.raw)
+            try reader.raw.withUnsafeBytes {
+                try BlockBody.decode(
+                    $0, firstSequence: header.firstSequence, into: &reader.events, strings: &reader.strings)
+            }
         case .none:
-            try BlockBody.decode(body, firstSequence: header.firstSequence, into: &events)
+            try BlockBody.decode(
+                body, firstSequence: header.firstSequence, into: &reader.events, strings: &reader.strings)
         }
-        guard events.count == Int(header.count) else { throw CodecError(code: .outOfRange, offset: 4) }
+        guard reader.events.count == Int(header.count) else { throw CodecError(code: .outOfRange, offset: 4) }
     }
 
     /// Calls `body` with every event whose sequence is in `sequences` and, when given, whose
@@ -44,9 +44,7 @@ extension TenantLog {
     func scan(
         sequences: ClosedRange<UInt64>, occurred: Range<Timestamp>? = nil, _ body: (Event) throws -> Bool
     ) throws {
-        var decompressor = ZstdDecompressor()
-        var raw: [UInt8] = []
-        var events: [Event] = []
+        var reader = BlockReader()
         var next = sequences.lowerBound
         let last = min(sequences.upperBound, committed.load(ordering: .acquiring))
         while next <= last {
@@ -73,19 +71,20 @@ extension TenantLog {
                                     header.maxOccurred >= $0.lowerBound && header.minOccurred < $0.upperBound
                                 } ?? true
                             if timeMatch {
-                                try decodeBody(header, e.value, decompressor: &decompressor, raw: &raw, into: &events)
+                                try decodeBody(header, e.value, with: &reader)
                                 return
                             }
                             entry = try cursor.next()
                         }
                         reachedEnd = true
-                        events.removeAll(keepingCapacity: true)
+                        reader.events.removeAll(keepingCapacity: true)
                     }
                 }
             }
-            for i in events.indices where events[i].sequence >= sequences.lowerBound && events[i].sequence <= last {
-                if let occurred, !occurred.contains(events[i].occurredAt) { continue }
-                if try !body(events[i]) { return }
+            for i in reader.events.indices
+            where reader.events[i].sequence >= sequences.lowerBound && reader.events[i].sequence <= last {
+                if let occurred, !occurred.contains(reader.events[i].occurredAt) { continue }
+                if try !body(reader.events[i]) { return }
             }
             if reachedEnd { return }
         }
@@ -107,4 +106,17 @@ extension TenantLog {
             if let resumeNow { continuation.resume(returning: resumeNow) }
         }
     }
+}
+
+/// What decoding block after block needs and keeps from one block to the next: the
+/// decompressor and its output buffer, the decoded events (overwritten in place by the next
+/// block, `BlockBody.decode`) and the strings seen lately (`StringCache`).
+struct BlockReader: ~Copyable {
+    var decompressor = ZstdDecompressor()
+    var raw: [UInt8] = []
+    /// The last block's events.
+    var events: [Event] = []
+    var strings = StringCache()
+    /// Blocks decoded so far.
+    var blocks = 0
 }

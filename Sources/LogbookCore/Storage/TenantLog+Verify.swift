@@ -27,9 +27,7 @@ extension TenantLog {
         var report = VerifyReport(tenant: tenant)
         var expectedSequence: UInt64 = 1
         var previous = ChainHash.genesis(tenant)
-        var decompressor = ZstdDecompressor()
-        var raw: [UInt8] = []
-        var events: [Event] = []
+        var reader = BlockReader()
         var sha = SHA256()
         var scratch = ByteWriter(capacity: 512)
         var startKey = TenantLog.blockKey(1)
@@ -65,20 +63,20 @@ extension TenantLog {
                                 return fail(keySeq, "header hash does not match its content")
                             }
                             do {
-                                try decodeBody(header, e.value, decompressor: &decompressor, raw: &raw, into: &events)
+                                try decodeBody(header, e.value, with: &reader)
                             } catch {
                                 return fail(keySeq, "body does not decode (\(error))")
                             }
                             var leaves: [Digest] = []
-                            leaves.reserveCapacity(events.count)
-                            for ev in events { leaves.append(ChainHash.event(ev, &sha, scratch: &scratch)) }
+                            leaves.reserveCapacity(reader.events.count)
+                            for ev in reader.events { leaves.append(ChainHash.event(ev, &sha, scratch: &scratch)) }
                             guard ChainHash.merkleRoot(leaves, &sha) == header.eventsRoot else {
                                 return fail(keySeq, "events do not match the block's Merkle root")
                             }
                             previous = header.blockHash
                             expectedSequence = header.lastSequence + 1
                             report.blocks += 1
-                            report.events += events.count
+                            report.events += reader.events.count
                             progress(report.blocks, report.events)
                             entry = try cursor.next()
                         }
