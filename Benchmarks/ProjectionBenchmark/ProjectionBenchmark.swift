@@ -120,7 +120,9 @@ enum ProjectionBenchmark {
     static func rebuildAll(_ store: LogStore) throws -> (Double, Double) {
         let cpu0 = cpuSeconds()
         let t0 = now()
-        try store.rebuildProjections()
+        // LOGBOOK_BENCH_REBUILD_THREADS: for exploring; the figures use the default.
+        let threads = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_REBUILD_THREADS"].flatMap(Int.init)
+        try store.rebuildProjections(concurrency: threads)
         return (now() - t0, cpuSeconds() - cpu0)
     }
 
