@@ -12,13 +12,13 @@ struct Replay: ParsableCommand {
             switches to it atomically: readers see the old state until the new one is complete. The \
             built-in projections derive from one fold, so any of timeline, daily, team or audit (or all) \
             rebuilds them all. With --all-tenants instead of --tenant, rebuilds every tenant's \
-            projections, several tenants at a time (--concurrency, default four per core).
+            projections, several tenants at a time (--concurrency, default two per core).
             """)
 
     @OptionGroup var store: StoreOptions
     @Option(help: "The tenant.") var tenant: String?
     @Flag(help: "With --projection: rebuild the projections of every tenant.") var allTenants = false
-    @Option(help: "With --all-tenants: tenants rebuilt at a time (default: four per core).") var concurrency: Int?
+    @Option(help: "With --all-tenants: tenants rebuilt at a time (default: two per core).") var concurrency: Int?
     @Option(help: "First sequence.") var from: UInt64 = 1
     @Option(help: "Last sequence.") var to: UInt64 = .max
     @Option(help: "Rebuild this projection (timeline, daily, team, audit or all) instead of writing events.")

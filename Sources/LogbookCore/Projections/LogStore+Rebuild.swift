@@ -15,11 +15,13 @@ extension LogStore {
     /// as `rebuildProjections(_:)` does; returns the events applied. Largest tenants first, so
     /// the last one to finish is a small one.
     ///
-    /// `concurrency` defaults to four per core: a rebuild writes its state out and waits for the
-    /// flush, and other tenants' rebuilds use the core meanwhile (with two per core, the cores
-    /// still sat waiting for the disk a fifth of the time on the benchmark's workload). The first
-    /// failure stops handing out tenants and is thrown once the running rebuilds finish; the
-    /// tenants rebuilt by then stay rebuilt (each switch is atomic on its own).
+    /// `concurrency` defaults to two per core: a rebuild writes its state out and waits for the
+    /// flush, and another tenant's rebuild uses the core meanwhile. More than that only made
+    /// the rebuilds compete for the caches (on the benchmark's workload, two per core beat four
+    /// per core in each of four alternating pairs of runs, by 4–49 %; one per core left the
+    /// cores idle a third of the time). The first failure stops handing out tenants and is
+    /// thrown once the running rebuilds finish; the tenants rebuilt by then stay rebuilt (each
+    /// switch is atomic on its own).
     @discardableResult
     public func rebuildProjections(
         of tenants: [TenantID]? = nil, concurrency: Int? = nil,
@@ -30,7 +32,7 @@ extension LogStore {
         sized.sort { $0.events > $1.events }
         let work = sized
         let total = work.reduce(0) { $0 + $1.events }
-        let workers = max(1, min(concurrency ?? 4 * ProcessInfo.processInfo.activeProcessorCount, work.count))
+        let workers = max(1, min(concurrency ?? 2 * ProcessInfo.processInfo.activeProcessorCount, work.count))
 
         struct State {
             var next = 0
