@@ -217,7 +217,8 @@ public final class LogStore: Sendable {
     }
 
     func acquire(_ tenant: TenantID, create: Bool) throws(LogError) -> TenantLog {
-        try table.withLock { (t: inout TenantTable) throws(LogError) -> TenantLog in
+        var opened = false
+        let log = try table.withLock { (t: inout TenantTable) throws(LogError) -> TenantLog in
             t.clock += 1
             if var slot = t.open[tenant] {
                 slot.users += 1
@@ -241,8 +242,16 @@ public final class LogStore: Sendable {
                 tenant: tenant, directory: tenantsDirectory, options: options, create: create,
                 committedBudget: committedBudget)
             t.open[tenant] = Slot(log: log, users: 1, lastUse: t.clock)
+            opened = true
             return log
         }
+        // Projections that trail the log when it is opened (the last process stopped before
+        // their turn, or this version cleared projections stored in another format) catch up
+        // now, not at the tenant's next commit, which may never come.
+        if opened, log.projected.load(ordering: .relaxed) < log.committed.load(ordering: .relaxed) {
+            scheduleProjections(log)
+        }
+        return log
     }
 
     func release(_ tenant: TenantID) {
