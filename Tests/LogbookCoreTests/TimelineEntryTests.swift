@@ -106,6 +106,14 @@ struct TimelineEntryTests {
         var early = sorted[0]
         early.occurredAt = Timestamp(microseconds: base - 1)
         #expect(throws: CodecError.self) { try chunk.insert(early) }
+        // A span that would put the end past the largest instant, in a chunk near it.
+        var huge = ByteWriter(capacity: 16)
+        huge.u32(0)
+        huge.varint(UInt64(Int64.max))
+        huge.varint(1)
+        huge.varint(0)
+        let last = huge.bytes.withUnsafeBytes { TimelineChunk($0, hour: Int32.max) }
+        #expect(throws: CodecError.self) { _ = try last.records() }
         for n in [1, 3, 5, chunk.bytes.count / 2, chunk.bytes.count - 1] {
             let cut = chunk.bytes.withUnsafeBytes {
                 TimelineChunk(UnsafeRawBufferPointer(rebasing: $0[0..<n]), hour: hour)

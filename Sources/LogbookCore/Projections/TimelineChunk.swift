@@ -56,11 +56,13 @@ struct TimelineChunk {
                 let span = try r.varint()
                 let sequence = try r.varint()
                 let length = try r.count()
-                guard span <= UInt64(Int64.max) - UInt64(offset) else { throw r.fail(.outOfRange) }
-                let occurred = base + Int64(offset)
+                let occurred = base + Int64(offset)  // |base| < 2^63 − 2^32: a chunk number is an Int32
+                // A corrupt span must not overflow the end.
+                guard span <= UInt64(Int64.max), case (let end, false) = occurred.addingReportingOverflow(Int64(span))
+                else { throw r.fail(.outOfRange) }
                 let record = Record(
                     start: start, entry: r.offset..<(r.offset + length), occurred: occurred, sequence: sequence,
-                    end: occurred + Int64(span))
+                    end: end)
                 guard try body(record) else { return }
                 r.offset += length
             }
