@@ -176,13 +176,17 @@ extension TenantLog {
                 return try cursor.next()
             }
             while let e = entry, next <= last {
+                // The next block's pages load while this one decodes (a value stays valid
+                // until the transaction ends, wherever the cursor goes).
+                let following = try cursor.next()
+                if let following { prefetch(following.value) }
                 try decodeBlock(e.value, with: &reader)
                 for event in reader.events where event.sequence >= next && event.sequence <= last {
                     if stop(event) { return true }
                     try projector.apply(event, from: self, log: log, state: txn)
                     next = event.sequence + 1
                 }
-                entry = try cursor.next()
+                entry = following
             }
             return false
         }

@@ -71,6 +71,8 @@ extension TenantLog {
                                     header.maxOccurred >= $0.lowerBound && header.minOccurred < $0.upperBound
                                 } ?? true
                             if timeMatch {
+                                // The next block's pages load while this one decodes.
+                                if let following = try cursor.next() { prefetch(following.value) }
                                 try decodeBody(header, e.value, with: &reader)
                                 return
                             }

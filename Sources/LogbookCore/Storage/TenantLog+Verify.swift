@@ -46,6 +46,9 @@ extension TenantLog {
                         while let e = entry, n < 256, !done {
                             n += 1
                             let keySeq = e.key.count == 8 ? UInt64(bigEndian: e.key.loadUnaligned(as: UInt64.self)) : 0
+                            // The next block's pages load while this one is checked.
+                            let following = try cursor.next()
+                            if let following { prefetch(following.value) }
                             let header: BlockHeader
                             do { header = try BlockHeader(decoding: e.value) } catch {
                                 return fail(keySeq, "header does not decode (\(error))")
@@ -78,7 +81,7 @@ extension TenantLog {
                             report.blocks += 1
                             report.events += reader.events.count
                             progress(report.blocks, report.events)
-                            entry = try cursor.next()
+                            entry = following
                         }
                         if entry == nil { done = true } else if !done { startKey = Array(entry!.key) }
                     }
