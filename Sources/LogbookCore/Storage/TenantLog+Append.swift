@@ -16,10 +16,19 @@ extension TenantLog {
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
         var recordedAt = Timestamp(microseconds: 0)
+        // A dictionary trained since the last commit: stored and used from this commit on.
+        let trained = training.peek()
         do {
             try env.write { (txn: inout WriteTransaction) throws in
+                if case .trained(let bytes, let dictionary)? = trained, newHead.dictionaryID == 0 {
+                    try TenantLog.dictionaryKey(dictionary.id).withUnsafeBytes { k in
+                        try bytes.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
+                    }
+                    dictionaries.withLock { $0[dictionary.id] = dictionary }
+                    newHead.dictionaryID = dictionary.id
+                }
                 if newHead.lastSequence >= nextTrainingAt {
-                    try trainDictionary(&txn, head: &newHead)
+                    try startTraining(txn)
                 }
                 let stored = try lookupDuplicates(events.count, id: { events[$0].id }, runs: newRuns, in: txn)
                 let now = max(options.clock(), newHead.lastRecorded)
@@ -100,6 +109,7 @@ extension TenantLog {
             throw LogError(.io, "commit to the log of tenant \(tenant) failed", cause: error)
         }
         head = newHead
+        settleTraining(trained)
         dedupRuns = newRuns
         if newDeactivated != deactivated {
             deactivated = newDeactivated
@@ -216,8 +226,9 @@ extension TenantLog {
     /// A block's key: its first sequence, big-endian, so LMDB's byte order is sequence order.
     static func blockKey(_ sequence: UInt64) -> [UInt8] { withUnsafeBytes(of: sequence.bigEndian, Array.init) }
 
-    /// Trains the tenant's zstd dictionary from its recent events and makes it current.
-    private func trainDictionary(_ txn: inout WriteTransaction, head: inout ChainHead) throws {
+    /// Gathers samples from the tenant's latest events and has `training` train a dictionary
+    /// on them in the background; a later commit adopts it.
+    private func startTraining(_ txn: borrowing WriteTransaction) throws {
         var buffer: [UInt8] = []
         var sizes: [Int] = []
         var reader = BlockReader()
@@ -235,20 +246,15 @@ extension TenantLog {
                 entry = try cursor.previous()
             }
         }
-        nextTrainingAt = .max
-        guard
-            let bytes = try? ZstdDictionary.train(
-                buffer: buffer, sizes: sizes, capacity: options.dictionarySize, level: options.compressionLevel),
-            let dict = try? ZstdDictionary(bytes: bytes, level: options.compressionLevel), dict.id != 0
-        else {
-            // Too little or too uniform data: try again when the tenant has grown fourfold.
-            nextTrainingAt = head.lastSequence * 4
-            return
-        }
-        try TenantLog.dictionaryKey(dict.id).withUnsafeBytes { k in
-            try bytes.withUnsafeBytes { v in try txn.put(meta, key: k, value: v) }
-        }
-        dictionaries.withLock { $0[dict.id] = dict }
-        head.dictionaryID = dict.id
+        nextTrainingAt = .max  // until the outcome is in
+        training.start(samples: buffer, sizes: sizes, capacity: options.dictionarySize, level: options.compressionLevel)
+    }
+
+    /// After a commit: a finished training's outcome has been used (a dictionary stored), or,
+    /// when training failed, the next try is set for when the tenant has grown fourfold.
+    func settleTraining(_ trained: DictionaryTraining.Outcome?) {
+        guard let trained else { return }
+        training.clear()
+        if case .failed = trained { nextTrainingAt = head.lastSequence * 4 }
     }
 }

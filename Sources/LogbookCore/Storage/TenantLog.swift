@@ -54,7 +54,9 @@ final class TenantLog: @unchecked Sendable {
     var compressor: ZstdCompressor
     var sha = SHA256()
     var scratch = ByteWriter(capacity: 512)
+    /// The sequence from which a commit starts training a dictionary (`.max`: not now).
     var nextTrainingAt: UInt64
+    let training = DictionaryTraining()
     /// The dedup index's runs, oldest first (see TenantLog+Dedup.swift).
     var dedupRuns: [DedupRun]
     /// Users whose events are refused (writer state; `deactivatedUsers` is the readers' copy).
