@@ -39,7 +39,7 @@ public struct Event: Sendable, Hashable {
 
     /// The value of payload field `key`, if present.
     public subscript(key: FieldKey) -> Value? {
-        data.first { $0.key == key }?.value
+        data.value(of: key)
     }
 }
 

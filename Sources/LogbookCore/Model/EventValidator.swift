@@ -159,8 +159,8 @@ public struct EventValidator: Sendable {
 
     /// A time entry whose `end` is before its `start` (the one rule across two fields).
     static func endsBeforeStart(_ fields: [Field], type: EventType) -> Bool {
-        guard type == .timeEntryRecorded, case .time(let start)? = fields.first(where: { $0.key == .start })?.value,
-            case .time(let end)? = fields.first(where: { $0.key == .end })?.value
+        guard type == .timeEntryRecorded, case .time(let start)? = fields.value(of: .start),
+            case .time(let end)? = fields.value(of: .end)
         else { return false }
         return end < start
     }

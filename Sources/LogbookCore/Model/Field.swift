@@ -49,3 +49,8 @@ public struct Field: Sendable, Hashable {
         self.value = value
     }
 }
+
+extension [Field] {
+    /// The value of field `key`, if present (a payload holds each key at most once).
+    func value(of key: FieldKey) -> Value? { first { $0.key == key }?.value }
+}

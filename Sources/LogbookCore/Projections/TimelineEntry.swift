@@ -31,7 +31,7 @@ struct TimelineEntry: Equatable {
 
     /// The value of payload field `key`, if present.
     subscript(key: FieldKey) -> Value? {
-        data.first { $0.key == key }?.value
+        data.value(of: key)
     }
 
     /// Where the entry ends: occurred-at plus its duration (none counts as 0).
