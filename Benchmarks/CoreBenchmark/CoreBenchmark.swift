@@ -104,6 +104,10 @@ enum CoreBenchmark {
                 ingestSeconds, ingestCPU))
 
         chunks = []  // the decoded workload is not part of what the later phases measure
+        if ProcessInfo.processInfo.environment["LOGBOOK_BENCH_APPEND_ONLY"] != nil {
+            apiStore.close()  // for profiling the append phase alone
+            return
+        }
 
         // 2. Replay: decode every event of every tenant (tenants in parallel, one per core).
         let tenants = apiStore.tenants()

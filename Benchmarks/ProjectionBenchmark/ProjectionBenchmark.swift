@@ -16,6 +16,9 @@ enum ProjectionBenchmark {
             // For profiling the rebuild alone, on the `store` a full run left behind.
             var options = LogStore.Options()
             options.projectionThreads = 0
+            if let size = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_MAP_SIZE"].flatMap(Int.init) {
+                options.mapSize = size  // small enough for valgrind's address space
+            }
             let store = try LogStore(directory: args[2], options: options)
             let n = store.tenants().reduce(0) { $0 + Int((try? store.stats($1).events) ?? 0) }
             for _ in 0..<rounds {

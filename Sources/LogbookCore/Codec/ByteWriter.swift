@@ -53,30 +53,81 @@ struct ByteWriter {
         }
     }
     mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+
+    /// A payload with its strings inline (`EventCodec.encodePayload(_:into:)`).
+    mutating func payload(_ fields: [Field]) {
+        group(capacity: EventCodec.payloadBound(fields)) { EventCodec.encodePayload(fields, into: &$0) }
+    }
+
+    /// Appends what `body` writes through a cursor with room for `capacity` bytes, for values
+    /// whose size can be bounded first (a payload, a timeline entry): one append, however many
+    /// fields. Room past a few kilobytes comes from the heap.
+    @inline(__always)
+    mutating func group(capacity: Int, _ body: (inout ByteCursor) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 8) { buffer in
+            var cursor = ByteCursor(base: buffer.baseAddress!, limit: capacity)
+            body(&cursor)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress, count: cursor.count))
+        }
+    }
 }
 
 /// Writes small values into a fixed scratch buffer for `ByteWriter.group`. The caller keeps
 /// within `capacity` bytes (a varint takes at most 10, a UUID 16).
 struct ByteCursor {
+    /// The room `ByteWriter.group` gives.
     static let capacity = 96
     let base: UnsafeMutableRawPointer
+    /// The room behind `base`; every write checks it.
+    let limit: Int
     private(set) var count = 0
 
-    init(base: UnsafeMutableRawPointer) { self.base = base }
+    init(base: UnsafeMutableRawPointer, limit: Int = ByteCursor.capacity) {
+        self.base = base
+        self.limit = limit
+    }
 
     @inline(__always)
     mutating func u8(_ v: UInt8) {
-        precondition(count < ByteCursor.capacity)
+        precondition(count < limit)
         base.storeBytes(of: v, toByteOffset: count, as: UInt8.self)
         count += 1
     }
 
     @inline(__always)
     mutating func u32(_ v: UInt32) {
-        precondition(count + 4 <= ByteCursor.capacity)
+        precondition(count + 4 <= limit)
         base.storeBytes(of: v.littleEndian, toByteOffset: count, as: UInt32.self)
         count += 4
     }
+
+    @inline(__always)
+    mutating func u64(_ v: UInt64) {
+        precondition(count + 8 <= limit)
+        base.storeBytes(of: v.littleEndian, toByteOffset: count, as: UInt64.self)
+        count += 8
+    }
+
+    @inline(__always)
+    mutating func raw(_ b: UnsafeRawBufferPointer) {
+        precondition(count + b.count <= limit)
+        if let from = b.baseAddress { (base + count).copyMemory(from: from, byteCount: b.count) }
+        count += b.count
+    }
+
+    /// Length varint and UTF-8 bytes, as `ByteWriter.string`; room: `ByteCursor.bound(of:)`.
+    @inline(__always)
+    mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            varint(UInt64(utf8.count))
+            raw(UnsafeRawBufferPointer(utf8))
+        }
+    }
+
+    /// The most bytes `string(s)` writes.
+    @inline(__always)
+    static func bound(of s: String) -> Int { 10 + s.utf8.count }
 
     @inline(__always)
     mutating func varint(_ v: UInt64) {
@@ -93,7 +144,7 @@ struct ByteCursor {
 
     @inline(__always)
     mutating func uuid(_ u: UUID128) {
-        precondition(count + 16 <= ByteCursor.capacity)
+        precondition(count + 16 <= limit)
         base.storeBytes(of: u.high.bigEndian, toByteOffset: count, as: UInt64.self)
         base.storeBytes(of: u.low.bigEndian, toByteOffset: count + 8, as: UInt64.self)
         count += 16

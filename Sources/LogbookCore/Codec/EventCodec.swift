@@ -52,10 +52,12 @@ public enum EventCodec {
             c.u8(flags(of: e))
             if let s = e.subject { c.uuid(s) }
         }
-        if let a = e.actor { w.string(a) }
-        if let d = e.duration { w.svarint(d) }
-        var strings = InlineStrings()
-        encodePayload(e.data, into: &w, strings: &strings)
+        let actor = e.actor.map(ByteCursor.bound(of:)) ?? 0
+        w.group(capacity: actor + 10 + payloadBound(e.data)) { c in
+            if let a = e.actor { c.string(a) }
+            if let d = e.duration { c.svarint(d) }
+            encodePayload(e.data, into: &c)
+        }
     }
 
     /// Decodes one canonically encoded event.
@@ -88,28 +90,57 @@ public enum EventCodec {
 
     // MARK: Payload (shared with BlockBody, which stores strings in a per-block table)
 
+    /// Writes a payload with its strings in a table (`BlockBody`).
     static func encodePayload<S: StringCoding>(_ fields: [Field], into w: inout ByteWriter, strings: inout S) {
         w.varint(UInt64(fields.count))
         // In place: `for f in fields` would copy (retain and release) every field.
         fields.withUnsafeBufferPointer { f in
             for i in f.indices {
-                // The common case, a string, as one group (key, tag, length) and its bytes.
-                if case .string(let s) = f[i].value, S.self == InlineStrings.self {
-                    var s = s
-                    s.withUTF8 { utf8 in
-                        w.group { c in
-                            c.u8(f[i].key.rawValue)
-                            c.u8(Tag.string)
-                            c.varint(UInt64(utf8.count))
-                        }
-                        w.bytes.append(contentsOf: utf8)
-                    }
-                    continue
-                }
                 w.u8(f[i].key.rawValue)
                 encodeValue(f[i].value, into: &w, strings: &strings)
             }
         }
+    }
+
+    /// Writes a payload with its strings inline (the canonical form, timeline entries, audit
+    /// records) into room of at least `payloadBound(fields)` bytes. Through a cursor, not a
+    /// `ByteWriter`: appending to an array costs more than a small field's bytes.
+    static func encodePayload(_ fields: [Field], into c: inout ByteCursor) {
+        c.varint(UInt64(fields.count))
+        fields.withUnsafeBufferPointer { f in
+            for i in f.indices {
+                c.u8(f[i].key.rawValue)
+                switch f[i].value {
+                case .null: c.u8(Tag.null)
+                case .bool(let b): c.u8(b ? Tag.true : Tag.false)
+                case .int(let v): c.u8(Tag.int); c.svarint(v)
+                case .double(let d): c.u8(Tag.double); c.u64(d.bitPattern)
+                case .string(let s): c.u8(Tag.string); c.string(s)
+                case .uuid(let u): c.u8(Tag.uuid); c.uuid(u)
+                case .time(let t): c.u8(Tag.time); c.svarint(t.microseconds)
+                case .fields(let fs): c.u8(Tag.fields); encodePayload(fs, into: &c)
+                }
+            }
+        }
+    }
+
+    /// The most bytes `encodePayload(fields, into: cursor)` writes.
+    static func payloadBound(_ fields: [Field]) -> Int {
+        var n = 10
+        fields.withUnsafeBufferPointer { f in
+            for i in f.indices {
+                n += 2  // key and tag
+                switch f[i].value {
+                case .null, .bool: break
+                case .int, .time: n += 10
+                case .double: n += 8
+                case .string(let s): n += ByteCursor.bound(of: s)
+                case .uuid: n += 16
+                case .fields(let fs): n += payloadBound(fs)
+                }
+            }
+        }
+        return n
     }
 
     static func encodeValue<S: StringCoding>(_ v: Value, into w: inout ByteWriter, strings: inout S) {

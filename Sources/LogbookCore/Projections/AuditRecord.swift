@@ -26,12 +26,11 @@ public struct AuditRecord: Sendable, Equatable {
         EventCodec.encode(event, into: &e)
         w.varint(UInt64(e.bytes.count))
         w.raw(e.bytes)
-        var strings = InlineStrings()
         w.u8((target != nil ? 1 : 0) | (targetID != nil ? 2 : 0) | (before != nil ? 4 : 0) | (after != nil ? 8 : 0))
         if let target { w.varint(target) }
         if let targetID { w.uuid(targetID) }
-        if let before { EventCodec.encodePayload(before, into: &w, strings: &strings) }
-        if let after { EventCodec.encodePayload(after, into: &w, strings: &strings) }
+        if let before { w.payload(before) }
+        if let after { w.payload(after) }
         return w.bytes
     }
 

@@ -38,7 +38,7 @@ public struct DailyAggregate: Sendable, Equatable {
     /// An event's start, its overlap [lo, hi) with a day's UTC bounds and that overlap's length,
     /// and whether it starts inside the day: what `add` and `remove` both count by.
     private static func part(
-        of e: TimelineEntry, in bounds: Range<Int64>
+        of e: borrowing TimelineEntry, in bounds: Range<Int64>
     ) -> (start: Int64, lo: Int64, hi: Int64, micros: Int64, pointInside: Bool) {
         let start = e.occurredAt.microseconds
         let (lo, hi) = (max(start, bounds.lowerBound), min(start + max(0, e.duration ?? 0), bounds.upperBound))
@@ -46,8 +46,7 @@ public struct DailyAggregate: Sendable, Equatable {
     }
 
     /// Adds `entry`'s part of local day `day` (UTC bounds `bounds`).
-    mutating func add(_ entry: TimelineEntry, bounds: Range<Int64>) {
-        let e = entry
+    mutating func add(_ e: borrowing TimelineEntry, bounds: Range<Int64>) {
         let (start, lo, hi, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
         switch e.type {
         case .activityWindow:
@@ -57,7 +56,7 @@ public struct DailyAggregate: Sendable, Equatable {
             // exactly what never adding it would have.
             if micros > 0 {
                 if case .string(let app)? = e[.app] { appTotals.add(app, micros) }
-                categoryTotals.add(entry.category ?? TenantSettings.uncategorized, micros)
+                categoryTotals.add(e.category ?? TenantSettings.uncategorized, micros)
             }
             firstActivity = min(firstActivity, lo)
             lastActivity = max(lastActivity, max(lo, hi))

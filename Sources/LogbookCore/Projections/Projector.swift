@@ -23,6 +23,8 @@ struct Projector {
     private var teams: [[UInt8]: UInt8] = [:]
     /// Puts (and deletes: nil) of everything else, in the order `flush` replays them.
     private var writes: [(db: Database, key: [UInt8], value: [UInt8]?)] = []
+    /// Where timeline records are encoded before they go into their chunk.
+    private let scratch = RecordScratch()
 
     static let settingsPrefix = Array("settings/".utf8)
 
@@ -86,14 +88,14 @@ struct Projector {
             break
         }
         if let user = e.subject, e.type != .eventCorrected, e.type != .eventRetracted {
-            var entry = TimelineEntry(event: e, category: nil)
-            if e.type == .activityWindow { entry.category = category(of: e.data) }
+            let entry = TimelineEntry(event: e, category: e.type == .activityWindow ? category(of: e.data) : nil)
             let c = try loadChunk(UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds)), txn)
-            try chunks[c].insert(entry)  // in place: a local copy would copy the chunk's bytes
+            try chunks[c].insert(entry, scratch: scratch)  // in place: a local copy would copy the chunk's bytes
             changedChunks[c] = true
             for day in localDays(of: entry) {
                 let d = try loadDay(UserDay(user: user, day: day), txn)
-                days[d].add(entry, bounds: settings.timeZone.bounds(of: day))
+                let bounds = settings.timeZone.bounds(of: day)
+                days[d].add(entry, bounds: bounds)
             }
         }
         if let audit {
@@ -118,7 +120,7 @@ struct Projector {
 
     /// The local days an event counts into: the day of its start and, for a duration that
     /// crosses midnight, the following ones.
-    private mutating func localDays(of e: TimelineEntry) -> ClosedRange<Int32> {
+    private mutating func localDays(of e: borrowing TimelineEntry) -> ClosedRange<Int32> {
         let start = e.occurredAt.microseconds
         let first = settings.timeZone.day(of: start)
         let end = start + max(0, (e.duration ?? 0) - 1)
@@ -167,7 +169,7 @@ struct Projector {
             audit?.after = entry.data
             after = entry
         }
-        try chunks[c].replace(link.root, with: after)
+        try chunks[c].replace(link.root, with: after, scratch: scratch)
         changedChunks[c] = true
         // The days the original counted into: take it out and put the corrected one in; when
         // the figures alone cannot say (it was the day's first or last activity), recompute the

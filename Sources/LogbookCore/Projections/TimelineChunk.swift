@@ -18,7 +18,6 @@ struct TimelineChunk {
 
     /// The longest prefix: 4 + 10 + 10 + 5 bytes.
     private static let maxPrefix = 29
-    private static let room = [UInt8](repeating: 0, count: maxPrefix)
 
     init(hour: Int32) { base = Int64(hour) * Projector.chunkMicros }
     init(_ bytes: UnsafeRawBufferPointer, hour: Int32) {
@@ -69,37 +68,31 @@ struct TimelineChunk {
         }
     }
 
-    /// Appends `entry`'s record to `w`: the entry is encoded in place behind room for the
-    /// longest prefix, then moved up behind the actual one.
-    private func appendRecord(_ entry: TimelineEntry, to w: inout ByteWriter) throws {
+    /// `entry`'s record, in `scratch` (valid until its next use): the entry is encoded behind
+    /// room for the longest prefix, and the actual prefix is written just in front of it.
+    ///
+    /// Static and closure-free, so that neither the chunk nor the entry is copied meanwhile: a
+    /// method called while its own bytes change holds a copy of the chunk (every change then
+    /// copies all its bytes), and a closure capturing the entry copied it.
+    private static func record(
+        _ entry: borrowing TimelineEntry, base: Int64, in scratch: RecordScratch
+    ) throws -> UnsafeRawBufferPointer {
         let occurred = entry.occurredAt.microseconds
         guard occurred >= base, occurred - base <= Int64(UInt32.max) else {
-            throw CodecError(code: .outOfRange, offset: w.bytes.count)
+            throw CodecError(code: .outOfRange, offset: 0)
         }
-        let start = w.bytes.count
-        w.bytes.append(contentsOf: TimelineChunk.room)  // an array's bytes: one copy, not a loop
-        entry.encode(into: &w)
-        let length = w.bytes.count - start - TimelineChunk.maxPrefix
-        let p = withUnsafeTemporaryAllocation(byteCount: ByteCursor.capacity, alignment: 8) { scratch in
-            var c = ByteCursor(base: scratch.baseAddress!)
-            c.u32(UInt32(occurred - base))
-            c.varint(UInt64(entry.end - occurred))
-            c.varint(entry.sequence)
-            c.varint(UInt64(length))
-            w.bytes.withUnsafeMutableBytes { b in
-                let at = b.baseAddress! + start
-                (at + c.count).copyMemory(from: at + TimelineChunk.maxPrefix, byteCount: length)
-                at.copyMemory(from: scratch.baseAddress!, byteCount: c.count)
-            }
-            return c.count
-        }
-        w.bytes.removeLast(TimelineChunk.maxPrefix - p)
-    }
-
-    private func record(_ entry: TimelineEntry) throws -> [UInt8] {
-        var w = ByteWriter(capacity: 192)
-        try appendRecord(entry, to: &w)
-        return w.bytes
+        let room = TimelineChunk.maxPrefix + entry.encodedBound
+        let at = scratch.room(room)
+        var e = ByteCursor(base: at + TimelineChunk.maxPrefix, limit: room - TimelineChunk.maxPrefix)
+        entry.encode(into: &e)
+        var p = ByteCursor(base: at, limit: TimelineChunk.maxPrefix)
+        p.u32(UInt32(occurred - base))
+        p.varint(UInt64(entry.end - occurred))
+        p.varint(entry.sequence)
+        p.varint(UInt64(e.count))
+        let start = at + TimelineChunk.maxPrefix - p.count
+        start.copyMemory(from: at, byteCount: p.count)
+        return UnsafeRawBufferPointer(start: start, count: p.count + e.count)
     }
 
     /// The sort key of the last record, known after the first insert: appends in time order
@@ -107,8 +100,8 @@ struct TimelineChunk {
     private var tail: (Int64, UInt64)?
     private var tailKnown = false
 
-    /// Inserts `entry` at its place in (occurred-at, sequence) order.
-    mutating func insert(_ entry: TimelineEntry) throws {
+    /// Inserts `entry` at its place in (occurred-at, sequence) order, encoding it in `scratch`.
+    mutating func insert(_ entry: borrowing TimelineEntry, scratch: RecordScratch = RecordScratch()) throws {
         let key = (entry.occurredAt.microseconds, entry.sequence)
         if !tailKnown {
             // Once per chunk loaded: a live turn loads each chunk it touches.
@@ -127,13 +120,12 @@ struct TimelineChunk {
                 if (r.occurred, r.sequence) > key { at = r.start }
                 return at == end
             }
-            bytes.insert(contentsOf: try record(entry), at: at)
+            bytes.insert(contentsOf: try TimelineChunk.record(entry, base: base, in: scratch), at: at)
         } else {
-            // The common case, samples in time order: encode straight onto the end.
-            var w = ByteWriter(capacity: 0)
-            swap(&w.bytes, &bytes)
-            defer { swap(&w.bytes, &bytes) }
-            try appendRecord(entry, to: &w)
+            // The common case, samples in time order: onto the end. A chunk starts empty and
+            // gets a few records per batch; growing it from nothing took a reallocation per record.
+            if bytes.capacity - bytes.count < 256 { bytes.reserveCapacity(max(1024, 2 * bytes.count)) }
+            bytes.append(contentsOf: try TimelineChunk.record(entry, base: base, in: scratch))
             tail = key
         }
     }
@@ -145,9 +137,16 @@ struct TimelineChunk {
     }
 
     /// Replaces the entry with the same sequence (occurred-at unchanged), or removes it (nil).
-    mutating func replace(_ sequence: UInt64, with entry: TimelineEntry?) throws {
+    mutating func replace(
+        _ sequence: UInt64, with entry: TimelineEntry?, scratch: RecordScratch = RecordScratch()
+    ) throws {
         guard let r = try records().first(where: { $0.sequence == sequence }) else { return }
-        bytes.replaceSubrange(r.start..<r.entry.upperBound, with: try entry.map(record) ?? [])
+        if let entry {
+            let record = try TimelineChunk.record(entry, base: base, in: scratch)
+            bytes.replaceSubrange(r.start..<r.entry.upperBound, with: record)
+        } else {
+            bytes.removeSubrange(r.start..<r.entry.upperBound)
+        }
         tailKnown = false
     }
 
@@ -162,5 +161,30 @@ struct TimelineChunk {
     /// The entries overlapping [from, to) (a point event at `from` counts), in order.
     func entries(overlapping from: Int64, _ to: Int64) throws -> [TimelineEntry] {
         try records().filter { $0.occurred < to && ($0.end > from || $0.occurred >= from) }.map(decode)
+    }
+}
+
+/// Reusable room for encoding one record at a time (`TimelineChunk.insert`), kept by a
+/// projector across its events: encoding through a cursor into it, then appending once, costs
+/// a fraction of appending an entry's fields to an array one by one.
+final class RecordScratch {
+    private var pointer: UnsafeMutableRawPointer
+    private var capacity: Int
+
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+        pointer = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// At least `count` bytes of room; what an earlier call returned is no longer valid.
+    func room(_ count: Int) -> UnsafeMutableRawPointer {
+        if count > capacity {
+            pointer.deallocate()
+            capacity = max(count, 2 * capacity)
+            pointer = .allocate(byteCount: capacity, alignment: 8)
+        }
+        return pointer
     }
 }

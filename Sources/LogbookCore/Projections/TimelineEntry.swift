@@ -52,24 +52,34 @@ struct TimelineEntry: Equatable {
     /// Writes what the chunk record's prefix (occurred-at, sequence, end) does not hold:
     ///
     ///     type u8 | flags u8 | id (16 B) | [duration svarint] | payload | [category] | [corrections]
-    func encode(into w: inout ByteWriter) {
+    ///
+    /// into room of at least `encodedBound` bytes.
+    func encode(into c: inout ByteCursor) {
         var flags: UInt8 = 0
         if let d = duration { flags |= d >= 0 ? Flag.duration : Flag.negativeDuration }
         if category != nil { flags |= Flag.category }
         if !corrections.isEmpty { flags |= Flag.corrections }
-        w.group { c in
-            c.u8(type.rawValue)
-            c.u8(flags)
-            c.uuid(id)
-            if let d = duration, d < 0 { c.svarint(d) }
-        }
-        var strings = InlineStrings()
-        EventCodec.encodePayload(data, into: &w, strings: &strings)
-        if let category { w.string(category) }
+        c.u8(type.rawValue)
+        c.u8(flags)
+        c.uuid(id)
+        if let d = duration, d < 0 { c.svarint(d) }
+        EventCodec.encodePayload(data, into: &c)
+        if let category { c.string(category) }
         if !corrections.isEmpty {
-            w.varint(UInt64(corrections.count))
-            for c in corrections { w.uuid(c) }
+            c.varint(UInt64(corrections.count))
+            for id in corrections { c.uuid(id) }
         }
+    }
+
+    /// Same, appended to `w`.
+    func encode(into w: inout ByteWriter) {
+        w.group(capacity: encodedBound) { encode(into: &$0) }
+    }
+
+    /// The most bytes `encode` writes.
+    var encodedBound: Int {
+        2 + 16 + 10 + EventCodec.payloadBound(data) + (category.map(ByteCursor.bound(of:)) ?? 0) + 10
+            + 16 * corrections.count
     }
 
     /// Decodes an entry written by `encode`, with the record prefix's values.
