@@ -118,10 +118,17 @@ struct ByteCursor {
     /// Length varint and UTF-8 bytes, as `ByteWriter.string`; room: `ByteCursor.bound(of:)`.
     @inline(__always)
     mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { utf8 in
+        // A native string's bytes in place; `withUTF8` needs a mutable copy (a retain and release).
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
             varint(UInt64(utf8.count))
             raw(UnsafeRawBufferPointer(utf8))
+        }
+        if done == nil {
+            var s = s
+            s.withUTF8 { utf8 in
+                varint(UInt64(utf8.count))
+                raw(UnsafeRawBufferPointer(utf8))
+            }
         }
     }
 

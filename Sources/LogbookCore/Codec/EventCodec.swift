@@ -175,8 +175,11 @@ public enum EventCodec {
         throws(CodecError)
     {
         let n = try r.count(unit: 2)
-        fields.removeAll(keepingCapacity: true)
-        fields.reserveCapacity(n)
+        // Fields are overwritten in place and the surplus dropped after: `removeAll(keepingCapacity:)`
+        // first went through the generic `replaceSubrange`, a tenth of decoding a payload.
+        var count = 0
+        defer { if fields.count > count { fields.removeLast(fields.count - count) } }
+        if fields.capacity < n { fields.reserveCapacity(n) }
         for _ in 0..<n {
             guard let key = FieldKey(rawValue: try r.u8()) else {
                 throw CodecError(code: .unknownTag, offset: r.offset - 1)
@@ -198,7 +201,12 @@ public enum EventCodec {
                 value = .fields(try decodePayload(&r, strings: &strings, depth: 1))
             default: throw CodecError(code: .unknownTag, offset: r.offset - 1)
             }
-            fields.append(Field(key, value))
+            if count < fields.count {
+                fields[count] = Field(key, value)
+            } else {
+                fields.append(Field(key, value))
+            }
+            count += 1
         }
     }
 }
