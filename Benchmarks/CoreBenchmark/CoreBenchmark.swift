@@ -71,6 +71,9 @@ enum CoreBenchmark {
         if let size = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_DICT_SIZE"].flatMap(Int.init) {
             options.dictionarySize = size  // likewise
         }
+        if let size = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_MAP_SIZE"].flatMap(Int.init) {
+            options.mapSize = size  // small enough for valgrind's address space
+        }
         if let threads = ProcessInfo.processInfo.environment["LOGBOOK_BENCH_COMMIT_THREADS"].flatMap(Int.init) {
             options.commitThreads = threads  // likewise
         }

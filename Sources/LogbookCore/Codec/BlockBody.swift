@@ -21,10 +21,13 @@ enum BlockBody {
     private static func encode(
         _ events: UnsafeBufferPointer<Event>, recordedAt: Timestamp?, into w: inout ByteWriter
     ) {
-        w.varint(UInt64(events.count))
-        for i in events.indices { w.uuid(events[i].id) }
-        for i in events.indices { w.u8(events[i].type.rawValue) }
-        for i in events.indices { w.u8(EventCodec.flags(of: events[i])) }
+        // Each column through a cursor into room for all of it: one append per column, where
+        // appending value by value to the array cost more than the values.
+        let n = events.count
+        w.varint(UInt64(n))
+        w.group(capacity: 16 * n) { c in for i in events.indices { c.uuid(events[i].id) } }
+        w.group(capacity: n) { c in for i in events.indices { c.u8(events[i].type.rawValue) } }
+        w.group(capacity: n) { c in for i in events.indices { c.u8(EventCodec.flags(of: events[i])) } }
 
         // A block holds few distinct users: a linear search beats hashing until there are many.
         var users: [UUID128: Int] = [:]
@@ -33,6 +36,10 @@ enum BlockBody {
         userIndex.reserveCapacity(events.count)
         var actors = TableStrings()
         var actorIndex = ByteWriter(capacity: 16)
+        let actorCount = events.indices.reduce(0) { $0 + (events[$1].actor == nil ? 0 : 1) }
+        actorIndex.group(capacity: 10 * actorCount) { c in
+            for i in events.indices { if let a = events[i].actor { actors.encode(a, into: &c) } }
+        }
         for i in events.indices {
             if let s = events[i].subject {
                 if userList.count <= 32, let i = userList.firstIndex(of: s) {
@@ -46,11 +53,10 @@ enum BlockBody {
                     userList.append(s)
                 }
             }
-            if let a = events[i].actor { actors.encode(a, into: &actorIndex) }
         }
         w.varint(UInt64(userList.count))
-        for u in userList { w.uuid(u) }
-        for i in userIndex { w.varint(UInt64(i)) }
+        w.group(capacity: 16 * userList.count) { c in for u in userList { c.uuid(u) } }
+        w.group(capacity: 10 * userIndex.count) { c in for i in userIndex { c.varint(UInt64(i)) } }
         actors.writeTable(into: &w)
         w.raw(actorIndex.bytes)
 
@@ -61,23 +67,32 @@ enum BlockBody {
         let msRecorded = events.indices.allSatisfy { recorded($0).microseconds % 1000 == 0 }
         let msDuration = events.indices.allSatisfy { (events[$0].duration ?? 0) % 1000 == 0 }
         w.u8((msOccurred ? 1 : 0) | (msRecorded ? 2 : 0) | (msDuration ? 4 : 0))
-        var previous: Int64 = 0
-        for i in events.indices {
-            let v = events[i].occurredAt.microseconds / (msOccurred ? 1000 : 1)
-            w.svarint(v &- previous)
-            previous = v
+        w.group(capacity: 10 * n) { c in
+            var previous: Int64 = 0
+            for i in events.indices {
+                let v = events[i].occurredAt.microseconds / (msOccurred ? 1000 : 1)
+                c.svarint(v &- previous)
+                previous = v
+            }
         }
-        previous = 0
-        for i in events.indices {
-            let v = recorded(i).microseconds / (msRecorded ? 1000 : 1)
-            w.svarint(v &- previous)
-            previous = v
+        w.group(capacity: 10 * n) { c in
+            var previous: Int64 = 0
+            for i in events.indices {
+                let v = recorded(i).microseconds / (msRecorded ? 1000 : 1)
+                c.svarint(v &- previous)
+                previous = v
+            }
         }
-        for i in events.indices { if let d = events[i].duration { w.svarint(d / (msDuration ? 1000 : 1)) } }
+        w.group(capacity: 10 * n) { c in
+            for i in events.indices { if let d = events[i].duration { c.svarint(d / (msDuration ? 1000 : 1)) } }
+        }
 
         var strings = TableStrings()
-        var payloads = ByteWriter(capacity: events.count * 8)
-        for i in events.indices { EventCodec.encodePayload(events[i].data, into: &payloads, strings: &strings) }
+        var payloads = ByteWriter(capacity: 0)
+        let room = events.indices.reduce(0) { $0 + EventCodec.payloadBound(events[$1].data, TableStrings.self) }
+        payloads.group(capacity: room) { c in
+            for i in events.indices { EventCodec.encodePayload(events[i].data, into: &c, strings: &strings) }
+        }
         strings.writeTable(into: &w)
         w.raw(payloads.bytes)
     }
@@ -213,11 +228,13 @@ struct TableStrings: StringCoding {
     /// Open-addressing slots: 1 + index into `table`, 0 when empty. Allocated on first encode.
     private var slots: [Int32] = []
 
-    mutating func encode(_ s: String, into w: inout ByteWriter) {
+    /// An index: a varint.
+    static func bound(of s: String) -> Int { 10 }
+
+    mutating func encode(_ s: String, into c: inout ByteCursor) {
         if slots.isEmpty { slots = Array(repeating: 0, count: 64) }
-        var s = s
         var h: UInt64 = 0
-        let index = s.withUTF8 { utf8 -> Int in
+        let index = TableStrings.withUTF8(s) { utf8 -> Int in
             h = TableStrings.hash(UnsafeRawBufferPointer(utf8))
             let mask = slots.count - 1
             var slot = Int(truncatingIfNeeded: h) & mask
@@ -229,15 +246,24 @@ struct TableStrings: StringCoding {
             return -1 - slot  // not found: where to insert
         }
         if index >= 0 {
-            w.varint(UInt64(index))
+            c.varint(UInt64(index))
             return
         }
         let i = table.count
         slots[-1 - index] = Int32(i + 1)
         table.append(s)
         hashes.append(h)
-        w.varint(UInt64(i))
+        c.varint(UInt64(i))
         if table.count * 2 > slots.count { grow() }
+    }
+
+    /// `body` with `s`'s UTF-8 bytes: a native string's in place (`withUTF8` would need a
+    /// mutable copy, a retain and release).
+    @inline(__always)
+    static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var s = s
+        return s.withUTF8(body)
     }
 
     private mutating func grow() {
@@ -255,8 +281,7 @@ struct TableStrings: StringCoding {
     }
 
     static func equal(_ a: String, _ b: UnsafeRawBufferPointer) -> Bool {
-        var a = a
-        return a.withUTF8 { x in
+        withUTF8(a) { x in
             x.count == b.count && (x.isEmpty || memcmp(x.baseAddress!, b.baseAddress!, x.count) == 0)
         }
     }
@@ -291,7 +316,8 @@ struct TableStrings: StringCoding {
 
     func writeTable(into w: inout ByteWriter) {
         w.varint(UInt64(table.count))
-        for s in table { w.string(s) }
+        let room = table.reduce(0) { $0 + ByteCursor.bound(of: $1) }
+        w.group(capacity: room) { c in for s in table { c.string(s) } }
     }
 
     static func readTable(_ r: inout ByteReader, cache: inout StringCache) throws(CodecError) -> TableStrings {

@@ -90,23 +90,13 @@ public enum EventCodec {
 
     // MARK: Payload (shared with BlockBody, which stores strings in a per-block table)
 
-    /// Writes a payload with its strings in a table (`BlockBody`).
-    static func encodePayload<S: StringCoding>(_ fields: [Field], into w: inout ByteWriter, strings: inout S) {
-        w.varint(UInt64(fields.count))
-        // In place: `for f in fields` would copy (retain and release) every field.
-        fields.withUnsafeBufferPointer { f in
-            for i in f.indices {
-                w.u8(f[i].key.rawValue)
-                encodeValue(f[i].value, into: &w, strings: &strings)
-            }
-        }
-    }
-
-    /// Writes a payload with its strings inline (the canonical form, timeline entries, audit
-    /// records) into room of at least `payloadBound(fields)` bytes. Through a cursor, not a
-    /// `ByteWriter`: appending to an array costs more than a small field's bytes.
-    static func encodePayload(_ fields: [Field], into c: inout ByteCursor) {
+    /// Writes a payload into room of at least `payloadBound(fields, S.self)` bytes, its strings
+    /// inline (the canonical form, timeline entries, audit records) or as indexes into a
+    /// block's table (`BlockBody`). Through a cursor, not a `ByteWriter`: appending to an
+    /// array costs more than a small field's bytes.
+    static func encodePayload<S: StringCoding>(_ fields: [Field], into c: inout ByteCursor, strings: inout S) {
         c.varint(UInt64(fields.count))
+        // In place: `for f in fields` would copy (retain and release) every field.
         fields.withUnsafeBufferPointer { f in
             for i in f.indices {
                 c.u8(f[i].key.rawValue)
@@ -115,17 +105,23 @@ public enum EventCodec {
                 case .bool(let b): c.u8(b ? Tag.true : Tag.false)
                 case .int(let v): c.u8(Tag.int); c.svarint(v)
                 case .double(let d): c.u8(Tag.double); c.u64(d.bitPattern)
-                case .string(let s): c.u8(Tag.string); c.string(s)
+                case .string(let s): c.u8(Tag.string); strings.encode(s, into: &c)
                 case .uuid(let u): c.u8(Tag.uuid); c.uuid(u)
                 case .time(let t): c.u8(Tag.time); c.svarint(t.microseconds)
-                case .fields(let fs): c.u8(Tag.fields); encodePayload(fs, into: &c)
+                case .fields(let fs): c.u8(Tag.fields); encodePayload(fs, into: &c, strings: &strings)
                 }
             }
         }
     }
 
-    /// The most bytes `encodePayload(fields, into: cursor)` writes.
-    static func payloadBound(_ fields: [Field]) -> Int {
+    /// Same, strings inline.
+    static func encodePayload(_ fields: [Field], into c: inout ByteCursor) {
+        var strings = InlineStrings()
+        encodePayload(fields, into: &c, strings: &strings)
+    }
+
+    /// The most bytes `encodePayload` writes with strings coded by `S`.
+    static func payloadBound<S: StringCoding>(_ fields: [Field], _: S.Type = InlineStrings.self) -> Int {
         var n = 10
         fields.withUnsafeBufferPointer { f in
             for i in f.indices {
@@ -134,26 +130,13 @@ public enum EventCodec {
                 case .null, .bool: break
                 case .int, .time: n += 10
                 case .double: n += 8
-                case .string(let s): n += ByteCursor.bound(of: s)
+                case .string(let s): n += S.bound(of: s)
                 case .uuid: n += 16
-                case .fields(let fs): n += payloadBound(fs)
+                case .fields(let fs): n += payloadBound(fs, S.self)
                 }
             }
         }
         return n
-    }
-
-    static func encodeValue<S: StringCoding>(_ v: Value, into w: inout ByteWriter, strings: inout S) {
-        switch v {
-        case .null: w.u8(Tag.null)
-        case .bool(let b): w.u8(b ? Tag.true : Tag.false)
-        case .int(let i): w.u8(Tag.int); w.svarint(i)
-        case .double(let d): w.u8(Tag.double); w.u64(d.bitPattern)
-        case .string(let s): w.u8(Tag.string); strings.encode(s, into: &w)
-        case .uuid(let u): w.u8(Tag.uuid); w.uuid(u)
-        case .time(let t): w.u8(Tag.time); w.svarint(t.microseconds)
-        case .fields(let fs): w.u8(Tag.fields); encodePayload(fs, into: &w, strings: &strings)
-        }
     }
 
     static func decodePayload<S: StringCoding>(
@@ -213,11 +196,14 @@ public enum EventCodec {
 
 /// How payload strings are written: inline (canonical form) or as indexes into a block's table.
 protocol StringCoding {
-    mutating func encode(_ s: String, into w: inout ByteWriter)
+    mutating func encode(_ s: String, into c: inout ByteCursor)
+    /// The most bytes `encode(s)` writes.
+    static func bound(of s: String) -> Int
     mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String
 }
 
 struct InlineStrings: StringCoding {
-    mutating func encode(_ s: String, into w: inout ByteWriter) { w.string(s) }
+    mutating func encode(_ s: String, into c: inout ByteCursor) { c.string(s) }
+    static func bound(of s: String) -> Int { ByteCursor.bound(of: s) }
     mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String { try r.string() }
 }
