@@ -42,9 +42,13 @@ struct ByteReader {
 
     /// A varint used as a count or length of things that each take at least `unit` bytes:
     /// refuses counts the remaining bytes cannot hold, so corrupt input cannot make us allocate.
+    @inline(__always)
     mutating func count(unit: Int = 1) throws(CodecError) -> Int {
         let v = try varint()
-        guard v <= UInt64(remaining / max(unit, 1)) else { throw fail(.outOfRange) }
+        // A multiplication, not `remaining / unit`: a division per payload and per string
+        // showed in decoding. v ≤ remaining < 2^63 and unit is small, so overflow means too big.
+        let (bytes, overflow) = v.multipliedReportingOverflow(by: UInt64(max(unit, 1)))
+        guard !overflow, bytes <= UInt64(remaining) else { throw fail(.outOfRange) }
         return Int(v)
     }
 

@@ -116,9 +116,9 @@ struct DayCalendar {
 
     /// The zone's offset from UTC at instant `t` (µs), in µs.
     mutating func offset(at t: Int64) -> Int64 {
-        guard let zone else { return 0 }
         let hour = t >= 0 ? t / DayCalendar.hourMicros : (t - DayCalendar.hourMicros + 1) / DayCalendar.hourMicros
-        if hour == lastHour { return lastOffset }
+        if hour == lastHour { return lastOffset }  // before `zone` is touched: that costs a retain
+        guard let zone else { return 0 }
         let o =
             offsets[hour] ?? Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1e6))) * 1_000_000
         if offsets.count > 50_000 { offsets = [:] }
