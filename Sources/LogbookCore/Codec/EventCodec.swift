@@ -40,24 +40,31 @@ public enum EventCodec {
 
     /// Encodes `e` as if it had `sequence` and `recordedAt`: the commit path assigns both
     /// without copying the caller's events.
+    static func encode(_ e: Event, sequence: UInt64, recordedAt: Timestamp, into w: inout ByteWriter) {
+        w.group(capacity: bound(of: e)) { encode(e, sequence: sequence, recordedAt: recordedAt, into: &$0) }
+    }
+
+    /// Same, into room of at least `bound(of: e)` bytes.
     @inline(__always)  // see ChainHash.event
-    static func encode(_ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, into w: inout ByteWriter) {
-        w.group { c in  // at most 1 + 1 + 16 + 3 × 10 + 1 + 16 = 65 bytes
-            c.u8(version)
-            c.u8(e.type.rawValue)
-            c.uuid(e.id)
-            c.varint(sequence)
-            c.svarint(e.occurredAt.microseconds)
-            c.svarint(recordedAt.microseconds)
-            c.u8(flags(of: e))
-            if let s = e.subject { c.uuid(s) }
-        }
-        let actor = e.actor.map(ByteCursor.bound(of:)) ?? 0
-        w.group(capacity: actor + 10 + payloadBound(e.data)) { c in
-            if let a = e.actor { c.string(a) }
-            if let d = e.duration { c.svarint(d) }
-            encodePayload(e.data, into: &c)
-        }
+    static func encode(_ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, into c: inout ByteCursor) {
+        c.u8(version)
+        c.u8(e.type.rawValue)
+        c.uuid(e.id)
+        c.varint(sequence)
+        c.svarint(e.occurredAt.microseconds)
+        c.svarint(recordedAt.microseconds)
+        c.u8(flags(of: e))
+        if let s = e.subject { c.uuid(s) }
+        if let a = e.actor { c.string(a) }
+        if let d = e.duration { c.svarint(d) }
+        encodePayload(e.data, into: &c)
+    }
+
+    /// The most bytes the canonical encoding of `e` takes: 1 + 1 + 16 + 3 × 10 + 1 + 16 = 65
+    /// fixed, then the actor, the duration and the payload.
+    @inline(__always)
+    static func bound(of e: borrowing Event) -> Int {
+        65 + (e.actor.map(ByteCursor.bound(of:)) ?? 0) + 10 + payloadBound(e.data)
     }
 
     /// Decodes one canonically encoded event.

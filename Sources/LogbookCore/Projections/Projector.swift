@@ -24,7 +24,7 @@ struct Projector {
     /// Puts (and deletes: nil) of everything else, in the order `flush` replays them.
     private var writes: [(db: Database, key: [UInt8], value: [UInt8]?)] = []
     /// Where timeline records are encoded before they go into their chunk.
-    private let scratch = RecordScratch()
+    private let scratch = EncodingScratch()
 
     static let settingsPrefix = Array("settings/".utf8)
 

@@ -75,7 +75,7 @@ struct TimelineChunk {
     /// method called while its own bytes change holds a copy of the chunk (every change then
     /// copies all its bytes), and a closure capturing the entry copied it.
     private static func record(
-        _ entry: borrowing TimelineEntry, base: Int64, in scratch: RecordScratch
+        _ entry: borrowing TimelineEntry, base: Int64, in scratch: EncodingScratch
     ) throws -> UnsafeRawBufferPointer {
         let occurred = entry.occurredAt.microseconds
         guard occurred >= base, occurred - base <= Int64(UInt32.max) else {
@@ -101,7 +101,7 @@ struct TimelineChunk {
     private var tailKnown = false
 
     /// Inserts `entry` at its place in (occurred-at, sequence) order, encoding it in `scratch`.
-    mutating func insert(_ entry: borrowing TimelineEntry, scratch: RecordScratch = RecordScratch()) throws {
+    mutating func insert(_ entry: borrowing TimelineEntry, scratch: EncodingScratch = EncodingScratch()) throws {
         let key = (entry.occurredAt.microseconds, entry.sequence)
         if !tailKnown {
             // Once per chunk loaded: a live turn loads each chunk it touches.
@@ -138,7 +138,7 @@ struct TimelineChunk {
 
     /// Replaces the entry with the same sequence (occurred-at unchanged), or removes it (nil).
     mutating func replace(
-        _ sequence: UInt64, with entry: TimelineEntry?, scratch: RecordScratch = RecordScratch()
+        _ sequence: UInt64, with entry: TimelineEntry?, scratch: EncodingScratch = EncodingScratch()
     ) throws {
         guard let r = try records().first(where: { $0.sequence == sequence }) else { return }
         if let entry {
@@ -161,30 +161,5 @@ struct TimelineChunk {
     /// The entries overlapping [from, to) (a point event at `from` counts), in order.
     func entries(overlapping from: Int64, _ to: Int64) throws -> [TimelineEntry] {
         try records().filter { $0.occurred < to && ($0.end > from || $0.occurred >= from) }.map(decode)
-    }
-}
-
-/// Reusable room for encoding one record at a time (`TimelineChunk.insert`), kept by a
-/// projector across its events: encoding through a cursor into it, then appending once, costs
-/// a fraction of appending an entry's fields to an array one by one.
-final class RecordScratch {
-    private var pointer: UnsafeMutableRawPointer
-    private var capacity: Int
-
-    init(capacity: Int = 4096) {
-        self.capacity = capacity
-        pointer = .allocate(byteCount: capacity, alignment: 8)
-    }
-
-    deinit { pointer.deallocate() }
-
-    /// At least `count` bytes of room; what an earlier call returned is no longer valid.
-    func room(_ count: Int) -> UnsafeMutableRawPointer {
-        if count > capacity {
-            pointer.deallocate()
-            capacity = max(count, 2 * capacity)
-            pointer = .allocate(byteCount: capacity, alignment: 8)
-        }
-        return pointer
     }
 }

@@ -126,18 +126,22 @@ public enum ChainHash {
     static let blockPrefix: UInt8 = 2
 
     /// An event's hash: SHA-256 over 0x00 and its canonical encoding (`EventCodec`).
-    static func event(_ e: Event, _ sha: inout SHA256, scratch: inout ByteWriter) -> Digest {
-        event(e, sequence: e.sequence, recordedAt: e.recordedAt, &sha, scratch: &scratch)
+    static func event(_ e: Event, _ sha: inout SHA256, scratch: EncodingScratch) -> Digest {
+        event(e, sequence: e.sequence, recordedAt: e.recordedAt, &sha, scratch: scratch)
     }
 
+    /// Encodes into `scratch` through a cursor, without closures: a closure capturing the
+    /// event copied it (a retain and release of its strings and payload per event).
     @inline(__always)  // lets the caller read the event's fields in place instead of copying it
     static func event(
-        _ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256, scratch: inout ByteWriter
+        _ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256, scratch: EncodingScratch
     ) -> Digest {
-        scratch.bytes.removeAll(keepingCapacity: true)
-        scratch.u8(leafPrefix)
-        EventCodec.encode(e, sequence: sequence, recordedAt: recordedAt, into: &scratch)
-        return scratch.bytes.withUnsafeBytes { sha.hash($0) }
+        let room = 1 + EventCodec.bound(of: e)
+        let at = scratch.room(room)
+        var c = ByteCursor(base: at, limit: room)
+        c.u8(leafPrefix)
+        EventCodec.encode(e, sequence: sequence, recordedAt: recordedAt, into: &c)
+        return sha.hash(UnsafeRawBufferPointer(start: at, count: c.count))
     }
 
     /// The Merkle root of `leaves`: pairs hashed with a 0x01 prefix, an odd last node carried up.

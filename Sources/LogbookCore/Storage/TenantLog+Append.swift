@@ -137,7 +137,7 @@ extension TenantLog {
         head: inout ChainHead
     ) throws {
         let (leaves, minO, maxO) = events.withUnsafeBufferPointer {
-            TenantLog.eventHashes($0, firstSequence: firstSequence, recordedAt: recordedAt, &sha, scratch: &scratch)
+            TenantLog.eventHashes($0, firstSequence: firstSequence, recordedAt: recordedAt, &sha, scratch: scratch)
         }
         let root = ChainHash.merkleRoot(leaves, &sha)
         let body = BlockBody.encode(events, recordedAt: recordedAt)
@@ -177,7 +177,7 @@ extension TenantLog {
     /// exclusivity check and a copy of the event.
     private static func eventHashes(
         _ events: UnsafeBufferPointer<Event>, firstSequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256,
-        scratch: inout ByteWriter
+        scratch: EncodingScratch
     ) -> (leaves: [Digest], min: Timestamp, max: Timestamp) {
         var leaves: [Digest] = []
         leaves.reserveCapacity(events.count)
@@ -185,7 +185,7 @@ extension TenantLog {
         for i in events.indices {
             let sequence = firstSequence + UInt64(i)
             leaves.append(
-                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: &scratch))
+                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: scratch))
             minO = min(minO, events[i].occurredAt)
             maxO = max(maxO, events[i].occurredAt)
         }

@@ -29,7 +29,7 @@ extension TenantLog {
         var previous = ChainHash.genesis(tenant)
         var reader = BlockReader()
         var sha = SHA256()
-        var scratch = ByteWriter(capacity: 512)
+        let scratch = EncodingScratch()
         var startKey = TenantLog.blockKey(1)
         var done = false
         func fail(_ seq: UInt64, _ reason: String) {
@@ -72,7 +72,7 @@ extension TenantLog {
                             }
                             var leaves: [Digest] = []
                             leaves.reserveCapacity(reader.events.count)
-                            for ev in reader.events { leaves.append(ChainHash.event(ev, &sha, scratch: &scratch)) }
+                            for ev in reader.events { leaves.append(ChainHash.event(ev, &sha, scratch: scratch)) }
                             guard ChainHash.merkleRoot(leaves, &sha) == header.eventsRoot else {
                                 return fail(keySeq, "events do not match the block's Merkle root")
                             }

@@ -53,7 +53,7 @@ final class TenantLog: @unchecked Sendable {
     var head: ChainHead
     var compressor: ZstdCompressor
     var sha = SHA256()
-    var scratch = ByteWriter(capacity: 512)
+    let scratch = EncodingScratch()
     /// The sequence from which a commit starts training a dictionary (`.max`: not now).
     var nextTrainingAt: UInt64
     let training = DictionaryTraining()
