@@ -11,8 +11,11 @@ struct IngestRoute {
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
 
+    /// One per event of the request, in order; the valid events themselves go, in the same
+    /// order, into a separate array that moves into the append (an item holding its event
+    /// made the append and the response each copy every event).
     enum Item {
-        case valid(Event)
+        case valid
         case invalid(ValidationError)
     }
 
@@ -41,10 +44,9 @@ struct IngestRoute {
                 .contentTooLarge, type: "body_too_large",
                 detail: "the request body is larger than \(configuration.maxBodyBytes) bytes")
         }
-        let items = try parse(body, ndjson: ndjson, caller: caller)
+        let (items, events) = try parse(body, ndjson: ndjson, caller: caller)
         context.summary.events = items.count
         metrics.requestEvents.record(items.count)
-        let events = items.compactMap { if case .valid(let e) = $0 { e } else { nil } }
         var outcomes: [AppendOutcome] = []
         do {
             outcomes = try await store.append(events, to: caller.tenant)
@@ -66,15 +68,16 @@ struct IngestRoute {
         return respond(items, outcomes)
     }
 
-    private func parse(_ body: ByteBuffer, ndjson: Bool, caller: Caller) throws -> [Item] {
+    private func parse(_ body: ByteBuffer, ndjson: Bool, caller: Caller) throws -> (items: [Item], events: [Event]) {
         let validator = EventValidator(now: Timestamp.now())
         var items: [Item] = []
+        var events: [Event] = []
         try body.withUnsafeReadableBytes { buffer in
             if ndjson {
                 for (_, line) in NDJSONLines(buffer) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                     try countCheck(items.count + 1)
                     do throws(ValidationError) {
-                        items.append(check(try validator.validate(line: line), caller))
+                        items.append(check(try validator.validate(line: line), caller, into: &events))
                     } catch { items.append(.invalid(error)) }
                 }
                 return
@@ -85,7 +88,7 @@ struct IngestRoute {
             if let elements = JSONArrayElements.split(buffer), elements.count <= configuration.maxEventsPerRequest,
                 let each = validateEach(elements, validator, caller)
             {
-                items = each
+                (items, events) = each
                 return
             }
             let value: JSONValue
@@ -103,28 +106,30 @@ struct IngestRoute {
             try countCheck(elements.count)
             for element in elements {
                 do throws(ValidationError) {
-                    items.append(check(try validator.validate(element), caller))
+                    items.append(check(try validator.validate(element), caller, into: &events))
                 } catch { items.append(.invalid(error)) }
             }
         }
-        return items
+        return (items, events)
     }
 
     /// One item per element; nil when an element is not valid JSON by itself.
     private func validateEach(
         _ elements: [UnsafeRawBufferPointer], _ validator: EventValidator, _ caller: Caller
-    ) -> [Item]? {
+    ) -> (items: [Item], events: [Event])? {
         var items: [Item] = []
+        var events: [Event] = []
         items.reserveCapacity(elements.count)
+        events.reserveCapacity(elements.count)
         for element in elements {
             do throws(ValidationError) {
-                items.append(check(try validator.validate(line: element), caller))
+                items.append(check(try validator.validate(line: element), caller, into: &events))
             } catch {
                 if error.code == .invalidJSON { return nil }
                 items.append(.invalid(error))
             }
         }
-        return items
+        return (items, events)
     }
 
     private func countCheck(_ n: Int) throws {
@@ -136,7 +141,8 @@ struct IngestRoute {
     }
 
     /// Rules that depend on the caller: the tenant named in the event, the token's own user.
-    private func check(_ v: EventValidator.Validated, _ caller: Caller) -> Item {
+    /// A valid event goes onto `events`.
+    private func check(_ v: EventValidator.Validated, _ caller: Caller, into events: inout [Event]) -> Item {
         if let tenant = v.tenant, tenant != caller.tenant {
             return .invalid(ValidationError(.tenantMismatch, field: "tenant", "does not match the token's tenant"))
         }
@@ -144,7 +150,8 @@ struct IngestRoute {
             return .invalid(
                 ValidationError(.invalidValue, field: "user", "this token may only send its own user's events"))
         }
-        return .valid(v.event)
+        events.append(v.event)
+        return .valid
     }
 
     /// 200 when every event was stored (or already was); 422 when any was refused. The body
