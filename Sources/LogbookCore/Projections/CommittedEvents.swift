@@ -40,8 +40,11 @@ struct CommittedEvents {
         }
         guard !events.isEmpty, first == checkpoint + 1, last > checkpoint else { return ([], removed) }
         let n = Int(min(UInt64(events.count), last - checkpoint))
-        let out = Array(events.prefix(n))
-        events.removeFirst(n)
+        // Moved out one by one: copying a prefix and then removing it retained and released
+        // every string and payload of every event once more.
+        var out: [Event] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n { out.append(events.removeFirst()) }
         first += UInt64(n)
         return (out, removed + n)
     }
