@@ -89,8 +89,11 @@ extension TenantLog {
         throws
     {
         func fromMemory(_ projector: inout Projector) throws {
-            for e in takeCommitted(after: projector.checkpoint, through: last) {
-                try projector.apply(e, from: self, log: txn, state: txn)
+            // Through a buffer pointer: `for e in` and `events[i]` copy each event (a retain
+            // and a release of its contents).
+            let events = takeCommitted(after: projector.checkpoint, through: last)
+            try events.withUnsafeBufferPointer { b in
+                for i in b.indices { try projector.apply(b[i], from: self, log: txn, state: txn) }
             }
         }
         try fromMemory(&projector)
