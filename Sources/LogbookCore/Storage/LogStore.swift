@@ -324,7 +324,7 @@ public final class LogStore: Sendable {
             let queued = log.queue.withLock { $0.queuedEvents }
             if queued < options.maxBatchEvents { usleep(UInt32(options.maxBatchDelayMicros)) }
         }
-        let batch = log.queue.withLock { q -> [TenantLog.PendingAppend] in
+        var batch = log.queue.withLock { q -> [TenantLog.PendingAppend] in
             var batch: [TenantLog.PendingAppend] = []
             var n = 0
             var bytes = 0
@@ -339,13 +339,18 @@ public final class LogStore: Sendable {
             }
             return batch
         }
-        let events = batch.count == 1 ? batch[0].events : batch.flatMap(\.events)
+        // Counts first: a single request's events are moved into the commit (not shared with
+        // the batch), so that the commit can stamp the ones it keeps for the projections in place.
+        let counts = batch.map(\.events.count)
+        let total = counts.reduce(0, +)
+        var events: [Event] = []
+        if batch.count == 1 { swap(&events, &batch[0].events) } else { events = batch.flatMap(\.events) }
         let result: Result<[AppendOutcome], LogError>
         let started = DispatchTime.now().uptimeNanoseconds
         do {
             result = .success(try log.commit(events))
             metrics.commitDuration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - started)
-            metrics.commitBatchEvents.record(events.count)
+            metrics.commitBatchEvents.record(total)
         } catch {
             logger.error("commit failed", metadata: ["tenant": "\(log.tenant)", "error": "\(error)"])
             result = .failure(error)
@@ -355,14 +360,13 @@ public final class LogStore: Sendable {
             scheduleProjections(log)
         }
         var offset = 0
-        for p in batch {
-            let n = p.events.count
+        for (p, n) in zip(batch, counts) {
             p.completion(result.map { Array($0[offset..<(offset + n)]) })
             offset += n
         }
-        queuedEvents.subtract(events.count, ordering: .relaxed)
+        queuedEvents.subtract(total, ordering: .relaxed)
         let again = log.queue.withLock { q -> Bool in
-            q.queuedEvents -= events.count
+            q.queuedEvents -= total
             if q.pending.isEmpty {
                 q.scheduled = false
                 return false

@@ -8,8 +8,11 @@ extension TenantLog {
     /// and the dedup index and chain head are updated. Runs on a commit worker thread.
     ///
     /// All or nothing: when it throws, nothing was written and the in-memory head is unchanged.
+    ///
+    /// `events` is consumed: when the caller hands over the only reference, the events kept
+    /// for the live projections get their sequence and recorded-at in place, not in copies.
     @available(*, noasync)
-    func commit(_ events: [Event]) throws(LogError) -> [AppendOutcome] {
+    func commit(_ events: consuming [Event]) throws(LogError) -> [AppendOutcome] {
         var newHead = head
         var newRuns = dedupRuns
         var newDeactivated = deactivated
@@ -117,15 +120,16 @@ extension TenantLog {
         }
         // For the live projections, unless the store-wide budget is spent anyway.
         if let budget = committedBudget, budget.inUse < budget.limit {
-            var committed: [Event] = []
-            committed.reserveCapacity(events.count)
+            var committed = events
+            var kept = 0
             for (i, outcome) in outcomes.enumerated() {
                 guard case .appended(let sequence) = outcome else { continue }
-                var e = events[i]
-                e.sequence = sequence
-                e.recordedAt = recordedAt
-                committed.append(e)
+                if kept != i { committed.swapAt(kept, i) }
+                committed[kept].sequence = sequence
+                committed[kept].recordedAt = recordedAt
+                kept += 1
             }
+            committed.removeLast(committed.count - kept)
             rememberCommitted(committed)
         }
         return outcomes
