@@ -234,7 +234,7 @@ struct TableStrings: StringCoding {
     mutating func encode(_ s: String, into c: inout ByteCursor) {
         if slots.isEmpty { slots = Array(repeating: 0, count: 64) }
         var h: UInt64 = 0
-        let index = TableStrings.withUTF8(s) { utf8 -> Int in
+        let index = s.withUTF8Bytes { utf8 -> Int in
             h = TableStrings.hash(UnsafeRawBufferPointer(utf8))
             let mask = slots.count - 1
             var slot = Int(truncatingIfNeeded: h) & mask
@@ -257,15 +257,6 @@ struct TableStrings: StringCoding {
         if table.count * 2 > slots.count { grow() }
     }
 
-    /// `body` with `s`'s UTF-8 bytes: a native string's in place (`withUTF8` would need a
-    /// mutable copy, a retain and release).
-    @inline(__always)
-    static func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
-        var s = s
-        return s.withUTF8(body)
-    }
-
     private mutating func grow() {
         slots = Array(repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
@@ -281,7 +272,7 @@ struct TableStrings: StringCoding {
     }
 
     static func equal(_ a: String, _ b: UnsafeRawBufferPointer) -> Bool {
-        withUTF8(a) { x in
+        a.withUTF8Bytes { x in
             x.count == b.count && (x.isEmpty || memcmp(x.baseAddress!, b.baseAddress!, x.count) == 0)
         }
     }

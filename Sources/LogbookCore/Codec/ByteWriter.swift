@@ -32,8 +32,7 @@ struct ByteWriter {
     mutating func uuid(_ u: UUID128) { u.append(to: &bytes) }
 
     mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { utf8 in
+        s.withUTF8Bytes { utf8 in
             varint(UInt64(utf8.count))
             bytes.append(contentsOf: utf8)
         }
@@ -64,7 +63,8 @@ struct ByteWriter {
     /// fields. Room past a few kilobytes comes from the heap.
     @inline(__always)
     mutating func group(capacity: Int, _ body: (inout ByteCursor) -> Void) {
-        withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 8) { buffer in
+        // At least a byte, so that there is an address even for an empty column.
+        withUnsafeTemporaryAllocation(byteCount: max(capacity, 1), alignment: 8) { buffer in
             var cursor = ByteCursor(base: buffer.baseAddress!, limit: capacity)
             body(&cursor)
             bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress, count: cursor.count))
@@ -72,8 +72,9 @@ struct ByteWriter {
     }
 }
 
-/// Writes small values into a fixed scratch buffer for `ByteWriter.group`. The caller keeps
-/// within `capacity` bytes (a varint takes at most 10, a UUID 16).
+/// Writes values into room of `limit` bytes (`ByteWriter.group`, `EncodingScratch`), checking
+/// every write against it. The caller sizes the room first: a varint takes at most 10 bytes, a
+/// UUID 16, a string `bound(of:)`.
 struct ByteCursor {
     /// The room `ByteWriter.group` gives.
     static let capacity = 96
@@ -118,17 +119,9 @@ struct ByteCursor {
     /// Length varint and UTF-8 bytes, as `ByteWriter.string`; room: `ByteCursor.bound(of:)`.
     @inline(__always)
     mutating func string(_ s: String) {
-        // A native string's bytes in place; `withUTF8` needs a mutable copy (a retain and release).
-        let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
+        s.withUTF8Bytes { utf8 in
             varint(UInt64(utf8.count))
             raw(UnsafeRawBufferPointer(utf8))
-        }
-        if done == nil {
-            var s = s
-            s.withUTF8 { utf8 in
-                varint(UInt64(utf8.count))
-                raw(UnsafeRawBufferPointer(utf8))
-            }
         }
     }
 

@@ -16,4 +16,14 @@ extension String {
         guard same else { return nil }
         self = text
     }
+
+    /// `body` with the string's UTF-8 bytes: a native string's in place. `withUTF8` is
+    /// mutating, so calling it on a value means a copy first — a retain and a release, which
+    /// showed when encoding every string of every event.
+    @inline(__always)
+    func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = utf8.withContiguousStorageIfAvailable(body) { return r }
+        var s = self
+        return s.withUTF8(body)
+    }
 }
