@@ -42,7 +42,7 @@ struct TimelineEntryTests {
     func corrupt() throws {
         for entry in Self.entries() {
             var w = ByteWriter(capacity: 128)
-            entry.encode(into: &w)
+            w.group(capacity: entry.encodedBound) { entry.encode(into: &$0) }
             let bytes = w.bytes
             let (occurred, end) = (entry.occurredAt.microseconds, entry.end)
             for n in 0..<bytes.count {

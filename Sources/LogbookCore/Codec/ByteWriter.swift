@@ -40,17 +40,6 @@ struct ByteWriter {
 
     mutating func raw(_ b: UnsafeRawBufferPointer) { bytes.append(contentsOf: b) }
 
-    /// Appends what `body` writes through a `ByteCursor` (at most `ByteCursor.capacity` bytes)
-    /// with one append: each append to an array checks uniqueness and capacity, which cost
-    /// more than the bytes when fields are written one small value at a time.
-    @inline(__always)
-    mutating func group(_ body: (inout ByteCursor) -> Void) {
-        withUnsafeTemporaryAllocation(byteCount: ByteCursor.capacity, alignment: 8) { buffer in
-            var cursor = ByteCursor(base: buffer.baseAddress!)
-            body(&cursor)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress, count: cursor.count))
-        }
-    }
     mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 
     /// A payload with its strings inline (`EventCodec.encodePayload(_:into:)`).
@@ -59,8 +48,10 @@ struct ByteWriter {
     }
 
     /// Appends what `body` writes through a cursor with room for `capacity` bytes, for values
-    /// whose size can be bounded first (a payload, a timeline entry): one append, however many
-    /// fields. Room past a few kilobytes comes from the heap.
+    /// whose size can be bounded first (a payload, a column, a timeline entry): one append,
+    /// however many fields. Each append to an array checks uniqueness and capacity and, for a
+    /// buffer, takes a generic path that costs more than a small field's bytes. Room past a
+    /// few kilobytes comes from the heap.
     @inline(__always)
     mutating func group(capacity: Int, _ body: (inout ByteCursor) -> Void) {
         // At least a byte, so that there is an address even for an empty column.
@@ -76,14 +67,12 @@ struct ByteWriter {
 /// every write against it. The caller sizes the room first: a varint takes at most 10 bytes, a
 /// UUID 16, a string `bound(of:)`.
 struct ByteCursor {
-    /// The room `ByteWriter.group` gives.
-    static let capacity = 96
     let base: UnsafeMutableRawPointer
     /// The room behind `base`; every write checks it.
     let limit: Int
     private(set) var count = 0
 
-    init(base: UnsafeMutableRawPointer, limit: Int = ByteCursor.capacity) {
+    init(base: UnsafeMutableRawPointer, limit: Int) {
         self.base = base
         self.limit = limit
     }

@@ -71,11 +71,6 @@ struct TimelineEntry: Equatable {
         }
     }
 
-    /// Same, appended to `w`.
-    func encode(into w: inout ByteWriter) {
-        w.group(capacity: encodedBound) { encode(into: &$0) }
-    }
-
     /// The most bytes `encode` writes.
     var encodedBound: Int {
         2 + 16 + 10 + EventCodec.payloadBound(data) + (category.map(ByteCursor.bound(of:)) ?? 0) + 10
