@@ -113,12 +113,13 @@ public struct ZstdDecompressor: ~Copyable {
     public init() { dctx = ZSTD_createDCtx()! }
     deinit { ZSTD_freeDCtx(dctx) }
 
-    /// Decompresses one frame into `output` (replacing its content).
+    /// Decompresses one frame into `output` (replacing its content), after a copy of `prefix`.
     ///
     /// - Throws: `ZstdError` when the frame is corrupt, truncated, fails its checksum, needs
     ///   another dictionary, or would exceed `maxSize` bytes.
     public mutating func decompress(
-        _ frame: UnsafeRawBufferPointer, dictionary: ZstdDictionary?, maxSize: Int, into output: inout [UInt8]
+        _ frame: UnsafeRawBufferPointer, dictionary: ZstdDictionary?, maxSize: Int, into output: inout [UInt8],
+        after prefix: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     ) throws {
         let size = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
         guard clogbook_zstd_content_size_known(size) != 0 else {
@@ -128,11 +129,13 @@ public struct ZstdDecompressor: ~Copyable {
             throw ZstdError(operation: "decompress", reason: "frame larger than the \(maxSize)-byte limit")
         }
         let count = Int(size)
-        if output.count != count {
+        if output.count != prefix.count + count {
             output.removeAll(keepingCapacity: true)
-            output.append(contentsOf: repeatElement(0, count: count))
+            output.append(contentsOf: repeatElement(0, count: prefix.count + count))
         }
-        let n = try output.withUnsafeMutableBytes { out -> Int in
+        let n = try output.withUnsafeMutableBytes { all -> Int in
+            let out = UnsafeMutableRawBufferPointer(rebasing: all[prefix.count...])
+            if prefix.count > 0 { UnsafeMutableRawBufferPointer(rebasing: all[..<prefix.count]).copyMemory(from: prefix) }
             if let dictionary {
                 return try checked(
                     ZSTD_decompress_usingDDict(

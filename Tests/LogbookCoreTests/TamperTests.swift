@@ -64,6 +64,18 @@ struct TamperTests {
         #expect(report.blocks == 2, "the two blocks before it verified")
     }
 
+    @Test("a flipped byte in a block's id column, which is outside zstd's checksum, fails its Merkle root")
+    func idFlip() async throws {
+        let dir = TemporaryDirectory()
+        let block = try await prepare(dir, block: 201)
+        try flip(dir, block: block, at: BlockHeader.size + 1 + 16 * 42 + 5)  // the 43rd event's id
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        let report = try store.verify(tenant)
+        #expect(report.failure?.blockFirstSequence == 201)
+        #expect(report.failure?.reason.contains("Merkle root") == true)
+    }
+
     @Test("a flipped byte in a block's header (its time range) makes verify fail at that block")
     func headerFlip() async throws {
         let dir = TemporaryDirectory()

@@ -97,6 +97,19 @@ enum BlockBody {
         w.raw(payloads.bytes)
     }
 
+    /// Where the id column of a body ends: after the event count and 16 bytes per event. Stored
+    /// blocks keep these bytes out of zstd (`BlockHeader.Codec.zstdAfterIDs`).
+    static func idColumnEnd(_ bytes: UnsafeRawBufferPointer) throws(CodecError) -> Int {
+        var r = ByteReader(bytes)
+        let n = try r.count(unit: 16)
+        return r.offset + 16 * n
+    }
+
+    /// `idColumnEnd` of a body this process just encoded.
+    static func idColumnEnd(ofEncoded bytes: UnsafeRawBufferPointer) -> Int {
+        do { return try idColumnEnd(bytes) } catch { preconditionFailure("an encoded body has its id column") }
+    }
+
     static func encode(_ events: ArraySlice<Event>, recordedAt: Timestamp? = nil) -> [UInt8] {
         var w = ByteWriter(capacity: events.count * 64)
         encode(events, recordedAt: recordedAt, into: &w)

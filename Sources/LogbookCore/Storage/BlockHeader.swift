@@ -11,7 +11,12 @@ public struct BlockHeader: Sendable, Hashable {
 
     public enum Codec: UInt8, Sendable {
         case none = 0
+        /// The whole body as one zstd frame (blocks written before 2026-11-26).
         case zstd = 1
+        /// The body's id column (its event count and 16 bytes per event) as it is, then the
+        /// rest of the body as one zstd frame. Random ids do not compress: outside the frame
+        /// they cost zstd neither time nor framing.
+        case zstdAfterIDs = 2
     }
 
     public var version: UInt8 = formatVersion

@@ -146,10 +146,18 @@ extension TenantLog {
         let root = ChainHash.merkleRoot(leaves, &sha)
         let body = BlockBody.encode(events, recordedAt: recordedAt)
         let dict = try dictionary(head.dictionaryID)
+        // The id column goes as it is, the rest through zstd (`Codec.zstdAfterIDs`).
+        let codec = options.blockCodec
         var compressed: [UInt8] = []
-        try body.withUnsafeBytes { try compressor.compress($0, dictionary: dict, appendingTo: &compressed) }
+        try body.withUnsafeBytes { raw in
+            let plain = codec == .zstdAfterIDs ? BlockBody.idColumnEnd(ofEncoded: raw) : 0
+            compressed.reserveCapacity(plain + raw.count / 2)
+            compressed.append(contentsOf: raw[..<plain])
+            try compressor.compress(
+                UnsafeRawBufferPointer(rebasing: raw[plain...]), dictionary: dict, appendingTo: &compressed)
+        }
         var header = BlockHeader(
-            codec: .zstd, count: UInt32(events.count), firstSequence: firstSequence, minOccurred: minO,
+            codec: codec, count: UInt32(events.count), firstSequence: firstSequence, minOccurred: minO,
             maxOccurred: maxO, minRecorded: recordedAt, maxRecorded: recordedAt,
             dictionaryID: head.dictionaryID, rawSize: UInt32(body.count), bodySize: UInt32(compressed.count),
             previousHash: head.lastHash, eventsRoot: root)

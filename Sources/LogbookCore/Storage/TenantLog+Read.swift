@@ -19,10 +19,14 @@ extension TenantLog {
         if reader.blocks > 0 { reader.strings.enable() }
         reader.blocks += 1
         switch header.codec {
-        case .zstd:
+        case .zstd, .zstdAfterIDs:
+            // With the ids outside the frame, they are copied in front of what it holds.
+            let plain = header.codec == .zstd ? 0 : try BlockBody.idColumnEnd(body)
+            let limit = min(Int(header.rawSize), TenantLog.maxRawBlockSize)
+            guard plain <= limit else { throw CodecError(code: .outOfRange, offset: BlockHeader.size) }
             try reader.decompressor.decompress(
-                body, dictionary: try dictionary(header.dictionaryID),
-                maxSize: min(Int(header.rawSize), TenantLog.maxRawBlockSize), into: &reader.raw)
+                UnsafeRawBufferPointer(rebasing: body[plain...]), dictionary: try dictionary(header.dictionaryID),
+                maxSize: limit - plain, into: &reader.raw, after: UnsafeRawBufferPointer(rebasing: body[..<plain]))
             try reader.raw.withUnsafeBytes {
                 try BlockBody.decode(
                     $0, firstSequence: header.firstSequence, into: &reader.events, strings: &reader.strings)
