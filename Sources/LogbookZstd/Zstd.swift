@@ -135,7 +135,9 @@ public struct ZstdDecompressor: ~Copyable {
         }
         let n = try output.withUnsafeMutableBytes { all -> Int in
             let out = UnsafeMutableRawBufferPointer(rebasing: all[prefix.count...])
-            if prefix.count > 0 { UnsafeMutableRawBufferPointer(rebasing: all[..<prefix.count]).copyMemory(from: prefix) }
+            if prefix.count > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: all[..<prefix.count]).copyMemory(from: prefix)
+            }
             if let dictionary {
                 return try checked(
                     ZSTD_decompress_usingDDict(
