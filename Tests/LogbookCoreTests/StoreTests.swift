@@ -237,6 +237,22 @@ struct DedupIndexTests {
         let outcomes = try await store.append(order.map { all[$0] }, to: tenant)
         for (k, i) in order.enumerated() { #expect(outcomes[k] == .duplicate(sequence: UInt64(i + 1))) }
         #expect(try store.lastSequence(tenant) == UInt64(all.count))
+
+        // A batch mixing stored ids, new ids and a new id twice: the new ones get the next
+        // sequences, and their entries (made from the new events alone) find them afterwards.
+        let fresh = (0..<40).map { _ in EventFactory.window(&g) }
+        var mixed: [Event] = []
+        for (k, e) in fresh.enumerated() { mixed += [e, all[k * 7]] }
+        mixed.append(fresh[3])
+        let mixedOutcomes = try await store.append(mixed, to: tenant)
+        let next = UInt64(all.count)
+        for k in fresh.indices {
+            #expect(mixedOutcomes[2 * k] == .appended(sequence: next + 1 + UInt64(k)))
+            #expect(mixedOutcomes[2 * k + 1] == .duplicate(sequence: UInt64(k * 7 + 1)))
+        }
+        #expect(mixedOutcomes.last == .duplicate(sequence: next + 4))
+        let again = try await store.append(fresh.reversed(), to: tenant)
+        #expect(again == fresh.indices.reversed().map { .duplicate(sequence: next + 1 + UInt64($0)) })
     }
 }
 

@@ -33,7 +33,9 @@ extension TenantLog {
                 if newHead.lastSequence >= nextTrainingAt {
                     try startTraining(txn)
                 }
-                let stored = try lookupDuplicates(events.count, id: { events[$0].id }, runs: newRuns, in: txn)
+                let keys = events.withUnsafeBufferPointer { TenantLog.sortedIDKeys($0) }
+                let stored = try lookupDuplicates(
+                    sortedKeys: keys, id: { events[$0].id }, runs: newRuns, in: txn)
                 let now = max(options.clock(), newHead.lastRecorded)
                 recordedAt = now
                 // The new events keep the caller's array unless some are not stored; sequences
@@ -91,7 +93,10 @@ extension TenantLog {
                         head: &newHead)
                     start = end
                 }
-                try recordIDs(fresh, firstSequence: first, runs: &newRuns, in: txn)
+                // All new (the usual case): the batch's sorted keys are already the new run's.
+                let freshKeys =
+                    fresh.count == events.count ? keys : fresh.withUnsafeBufferPointer { TenantLog.sortedIDKeys($0) }
+                try recordIDs(freshKeys, firstSequence: first, runs: &newRuns, in: txn)
                 try writeCorrections(overlay, in: txn)
                 if newDeactivated != deactivated {
                     try recordDeactivations(from: deactivated, to: newDeactivated, in: txn)

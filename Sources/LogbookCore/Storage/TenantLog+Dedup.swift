@@ -57,24 +57,33 @@ extension TenantLog {
         return runs
     }
 
-    /// Adds the ids of `events` (consecutive sequences) as a new run, then merges runs.
+    /// The run entries of a batch's ids, sorted: `dedupPrefix(id) << 24 | i` for the id at
+    /// index `i`. Lookups walk the runs in this order; when every event of the batch is new,
+    /// the same keys are its new run.
+    static func sortedIDKeys(_ events: UnsafeBufferPointer<Event>) -> [UInt64] {
+        precondition(UInt64(events.count) < TenantLog.maxRunSpan, "a commit larger than a dedup run can span")
+        var keys = [UInt64](repeating: 0, count: events.count)
+        for i in events.indices { keys[i] = TenantLog.dedupPrefix(events[i].id) << 24 | UInt64(i) }
+        keys.sort()
+        return keys
+    }
+
+    /// Adds a batch's ids as a new run starting at sequence `first`, then merges runs. `keys`
+    /// are `sortedIDKeys` of the events stored, in sequence order.
     func recordIDs(
-        _ events: [Event], firstSequence first: UInt64, runs: inout [DedupRun], in txn: borrowing WriteTransaction
+        _ keys: [UInt64], firstSequence first: UInt64, runs: inout [DedupRun], in txn: borrowing WriteTransaction
     )
         throws
     {
-        guard !events.isEmpty else { return }
-        var entries = [UInt8](repeating: 0, count: events.count * TenantLog.dedupEntrySize)
-        precondition(UInt64(events.count) < TenantLog.maxRunSpan, "a commit larger than a dedup run can span")
-        var keys = events.indices.map { TenantLog.dedupPrefix(events[$0].id) << 24 | UInt64($0) }
-        keys.sort()
+        guard !keys.isEmpty else { return }
+        var entries = [UInt8](repeating: 0, count: keys.count * TenantLog.dedupEntrySize)
         entries.withUnsafeMutableBytes { out in
             for (slot, key) in keys.enumerated() {
                 out.storeBytes(of: key.bigEndian, toByteOffset: slot * 8, as: UInt64.self)
             }
         }
         try putRun(first: first, entries, in: txn)
-        runs.append(DedupRun(first: first, count: events.count))
+        runs.append(DedupRun(first: first, count: keys.count))
         while runs.count >= 2 {
             let older = runs[runs.count - 2], newer = runs[runs.count - 1]
             guard newer.count * 4 >= older.count,
@@ -141,33 +150,55 @@ extension TenantLog {
     }
 
     /// For each of `count` ids, the sequence of the stored event with that id, if any.
-    ///
-    /// One LMDB lookup per run for the whole batch, then a binary search per id in the run's
-    /// mapped bytes. Prefix matches are confirmed by reading the event, newest run first:
-    /// retries are usually of recent events.
     func lookupDuplicates<T: Transaction & ~Copyable>(
         _ count: Int, id: (Int) -> EventID, runs: [DedupRun], in txn: borrowing T
     ) throws -> [UInt64?] {
-        var found = [UInt64?](repeating: nil, count: count)
-        guard !runs.isEmpty, count > 0 else { return found }
-        let prefixes = (0..<count).map { TenantLog.dedupPrefix(id($0)) }
+        var keys = (0..<count).map { TenantLog.dedupPrefix(id($0)) << 24 | UInt64($0) }
+        keys.sort()
+        return try lookupDuplicates(sortedKeys: keys, id: id, runs: runs, in: txn)
+    }
+
+    /// For each id of a batch, given as its `sortedIDKeys`, the sequence of the stored event
+    /// with that id, if any.
+    ///
+    /// One LMDB lookup per run for the whole batch, then one forward walk through the run's
+    /// mapped bytes: each key's lower bound is searched from the previous one's, galloping,
+    /// so a run is read in order once instead of binary-searched from the start per id.
+    /// Prefix matches are confirmed by reading the event, newest run first: retries are
+    /// usually of recent events.
+    func lookupDuplicates<T: Transaction & ~Copyable>(
+        sortedKeys keys: [UInt64], id: (Int) -> EventID, runs: [DedupRun], in txn: borrowing T
+    ) throws -> [UInt64?] {
+        var found = [UInt64?](repeating: nil, count: keys.count)
+        guard !runs.isEmpty, !keys.isEmpty else { return found }
         var candidates: [(index: Int, sequence: UInt64)] = []
         for run in runs.reversed() {
             try withRun(run, in: txn) { v in
-                for (index, prefix) in prefixes.enumerated() {
-                    // Lower bound of the prefix, then every entry that shares it.
+                func entry(_ at: Int) -> UInt64 {
+                    UInt64(bigEndian: v.loadUnaligned(fromByteOffset: at * 8, as: UInt64.self))
+                }
+                var lo = 0  // every entry before it sorts before the current prefix
+                for key in keys {
+                    let prefix = key >> 24
                     let probe = prefix << 24
-                    var (lo, hi) = (0, run.count)
+                    var hi = lo
+                    var step = 1
+                    while hi < run.count && entry(hi) < probe {
+                        lo = hi + 1
+                        hi += step
+                        step *= 2
+                    }
+                    hi = min(hi, run.count)
                     while lo < hi {
                         let mid = (lo + hi) / 2
-                        let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: mid * 8, as: UInt64.self))
-                        if key < probe { lo = mid + 1 } else { hi = mid }
+                        if entry(mid) < probe { lo = mid + 1 } else { hi = mid }
                     }
-                    while lo < run.count {
-                        let key = UInt64(bigEndian: v.loadUnaligned(fromByteOffset: lo * 8, as: UInt64.self))
-                        guard key >> 24 == prefix else { break }
-                        candidates.append((index, run.first + (key & 0xFF_FFFF)))
-                        lo += 1
+                    var at = lo  // `lo` stays: the next key may have the same prefix
+                    while at < run.count {
+                        let e = entry(at)
+                        guard e >> 24 == prefix else { break }
+                        candidates.append((Int(key & 0xFF_FFFF), run.first + (e & 0xFF_FFFF)))
+                        at += 1
                     }
                 }
             }
