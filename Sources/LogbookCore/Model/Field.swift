@@ -54,3 +54,12 @@ extension [Field] {
     /// The value of field `key`, if present (a payload holds each key at most once).
     func value(of key: FieldKey) -> Value? { first { $0.key == key }?.value }
 }
+
+extension Value {
+    /// The first UTF-8 byte of a string value (0 for anything else), read in place.
+    @inline(__always)
+    var firstStringByte: UInt8 {
+        guard case .string(let s) = self else { return 0 }
+        return s.utf8.first ?? 0
+    }
+}
