@@ -146,9 +146,7 @@ extension TenantLog {
         head: inout ChainHead
     ) throws {
         let (leaves, minO, maxO) = events.withUnsafeBufferPointer {
-            TenantLog.keepAlive(TenantLog.warmUp($0))
-            return TenantLog.eventHashes(
-                $0, firstSequence: firstSequence, recordedAt: recordedAt, &sha, scratch: scratch)
+            TenantLog.eventHashes($0, firstSequence: firstSequence, recordedAt: recordedAt, &sha, scratch: scratch)
         }
         let root = ChainHash.merkleRoot(leaves, &sha)
         let body = BlockBody.encode(events, recordedAt: recordedAt)
@@ -219,6 +217,7 @@ extension TenantLog {
         _ events: UnsafeBufferPointer<Event>, firstSequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256,
         scratch: EncodingScratch
     ) -> (leaves: [Digest], min: Timestamp, max: Timestamp) {
+        keepAlive(warmUp(events))
         var leaves: [Digest] = []
         leaves.reserveCapacity(events.count)
         var minO = Timestamp.max, maxO = Timestamp.min
