@@ -144,9 +144,7 @@ final class AdminRoutes: Sendable {
 
     /// The request body as one JSON object (`application/json`, at most `maxBodyBytes`).
     static func jsonObject(_ request: Request) async throws -> JSONObject {
-        let mediaType = (request.headers[.contentType] ?? "").split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == "application/json" else {
+        guard request.mediaType == "application/json" else {
             throw Problem(.unsupportedMediaType, type: "unsupported_media_type", detail: "send application/json")
         }
         let body: ByteBuffer

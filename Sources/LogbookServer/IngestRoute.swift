@@ -24,11 +24,8 @@ struct IngestRoute {
         if let user = caller.user, store.isDeactivated(user, in: caller.tenant) {
             throw Problem.forbidden("this token's user is deactivated")
         }
-        let mediaType =
-            (request.headers[.contentType] ?? "").split(separator: ";").first
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let ndjson: Bool
-        switch mediaType {
+        switch request.mediaType {
         case "application/json": ndjson = false
         case "application/x-ndjson", "application/jsonl": ndjson = true
         default:

@@ -157,6 +157,16 @@ struct ServerTests {
         try await app.test(.router) { client in
             let r6 = try await post(client, f.agent, "[]", type: "text/plain")
             #expect(r6.status == .unsupportedMediaType)
+            for type in ["", ";application/json", "application/json-seq", "application/ json"] {
+                #expect(try await post(client, f.agent, "[]", type: type).status == .unsupportedMediaType, "\(type)")
+            }
+            // Media types are case-insensitive; parameters and blanks around the type are ignored.
+            for (type, body) in [
+                (" Application/JSON ; charset=utf-8", "[]"), ("application/x-ndjson\t", ""), ("APPLICATION/JSONL", ""),
+            ] {
+                let status = try await post(client, f.agent, body, type: type).status
+                #expect(status == .ok, "\(type): \(status)")
+            }
             let big = "[" + (1...20).map { event($0) }.joined(separator: ",") + "]"
             let r7 = try await post(client, f.agent, big)
             #expect(r7.status == .contentTooLarge)

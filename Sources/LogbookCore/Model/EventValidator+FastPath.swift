@@ -42,9 +42,7 @@ struct FastEventDecoder {
                     guard let s = lexer.scalarString(), let u = UUID128(utf8: s) else { return nil }
                     id = u
                 case .tenant:
-                    guard let s = lexer.scalarString(), let t = TenantID(String(decoding: s, as: UTF8.self)) else {
-                        return nil
-                    }
+                    guard let s = lexer.scalarString(), let t = TenantID(utf8: s) else { return nil }
                     tenant = t
                 case .type:
                     guard let s = lexer.scalarString(), let t = EventType(nameBytes: s) else { return nil }
