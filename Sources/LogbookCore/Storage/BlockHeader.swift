@@ -131,45 +131,29 @@ public enum ChainHash {
     static let blockPrefix: UInt8 = 2
 
     /// An event's hash: SHA-256 over 0x00 and its canonical encoding (`EventCodec`).
-    static func event(_ e: Event, _ sha: inout SHA256, scratch: EncodingScratch) -> Digest {
-        event(e, sequence: e.sequence, recordedAt: e.recordedAt, &sha, scratch: scratch)
+    static func event(_ e: Event, scratch: EncodingScratch) -> Digest {
+        event(e, sequence: e.sequence, recordedAt: e.recordedAt, scratch: scratch)
     }
 
     /// Encodes into `scratch` through a cursor, without closures: a closure capturing the
-    /// event copied it (a retain and release of its strings and payload per event).
+    /// event copied it (a retain and release of its strings and payload per event). The hash
+    /// pads the encoding in place, behind it in the same room.
     @inline(__always)  // lets the caller read the event's fields in place instead of copying it
     static func event(
-        _ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256, scratch: EncodingScratch
+        _ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, scratch: EncodingScratch
     ) -> Digest {
-        let room = 1 + EventCodec.bound(of: e)
-        let at = scratch.room(room)
-        var c = ByteCursor(base: at, limit: room)
+        let bound = 1 + EventCodec.bound(of: e)
+        let at = scratch.room(bound + SHA256.paddingRoom)
+        var c = ByteCursor(base: at, limit: bound)
         c.u8(leafPrefix)
         EventCodec.encode(e, sequence: sequence, recordedAt: recordedAt, into: &c)
-        return sha.hash(UnsafeRawBufferPointer(start: at, count: c.count))
+        return SHA256.hash(padding: at, count: c.count)
     }
 
     /// The Merkle root of `leaves`: pairs hashed with a 0x01 prefix, an odd last node carried up.
-    public static func merkleRoot(_ leaves: [Digest], _ sha: inout SHA256) -> Digest {
+    public static func merkleRoot(_ leaves: consuming [Digest]) -> Digest {
         precondition(!leaves.isEmpty, "a block has at least one event")
-        var level = leaves
-        var prefix: UInt8 = nodePrefix
-        while level.count > 1 {
-            var next: [Digest] = []
-            next.reserveCapacity((level.count + 1) / 2)
-            var i = 0
-            while i + 1 < level.count {
-                let (l, r) = (level[i], level[i + 1])
-                let h = withUnsafeBytes(of: &prefix) { p in
-                    l.withUnsafeBytes { lb in r.withUnsafeBytes { rb in sha.hash(p, lb, rb) } }
-                }
-                next.append(h)
-                i += 2
-            }
-            if i < level.count { next.append(level[i]) }
-            level = next
-        }
-        return level[0]
+        return SHA256.pairwiseRoot(&leaves, prefix: nodePrefix)
     }
 
     /// The `previousHash` of a tenant's first block: binds the chain to the tenant's name.

@@ -146,9 +146,9 @@ extension TenantLog {
         head: inout ChainHead
     ) throws {
         let (leaves, minO, maxO) = events.withUnsafeBufferPointer {
-            TenantLog.eventHashes($0, firstSequence: firstSequence, recordedAt: recordedAt, &sha, scratch: scratch)
+            TenantLog.eventHashes($0, firstSequence: firstSequence, recordedAt: recordedAt, scratch: scratch)
         }
-        let root = ChainHash.merkleRoot(leaves, &sha)
+        let root = ChainHash.merkleRoot(leaves)
         let body = BlockBody.encode(events, recordedAt: recordedAt)
         let dict = try dictionary(head.dictionaryID)
         // The id column goes as it is, the rest through zstd (`Codec.zstdAfterIDs`).
@@ -210,12 +210,10 @@ extension TenantLog {
     @_optimize(none)
     static func keepAlive(_ value: UInt8) {}
 
-    /// The events' hashes and their occurred-at range. Static, with the hasher and scratch
-    /// buffer passed in: inside a loop over the log's own properties, every iteration paid an
+    /// The events' hashes and their occurred-at range. Static, with the scratch buffer passed in: inside a loop over the log's own properties, every iteration paid an
     /// exclusivity check and a copy of the event.
     private static func eventHashes(
-        _ events: UnsafeBufferPointer<Event>, firstSequence: UInt64, recordedAt: Timestamp, _ sha: inout SHA256,
-        scratch: EncodingScratch
+        _ events: UnsafeBufferPointer<Event>, firstSequence: UInt64, recordedAt: Timestamp, scratch: EncodingScratch
     ) -> (leaves: [Digest], min: Timestamp, max: Timestamp) {
         keepAlive(warmUp(events))
         var leaves: [Digest] = []
@@ -224,7 +222,7 @@ extension TenantLog {
         for i in events.indices {
             let sequence = firstSequence + UInt64(i)
             leaves.append(
-                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, &sha, scratch: scratch))
+                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, scratch: scratch))
             minO = min(minO, events[i].occurredAt)
             maxO = max(maxO, events[i].occurredAt)
         }

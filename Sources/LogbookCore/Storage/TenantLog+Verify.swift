@@ -72,8 +72,8 @@ extension TenantLog {
                             }
                             var leaves: [Digest] = []
                             leaves.reserveCapacity(reader.events.count)
-                            for ev in reader.events { leaves.append(ChainHash.event(ev, &sha, scratch: scratch)) }
-                            guard ChainHash.merkleRoot(leaves, &sha) == header.eventsRoot else {
+                            for ev in reader.events { leaves.append(ChainHash.event(ev, scratch: scratch)) }
+                            guard ChainHash.merkleRoot(leaves) == header.eventsRoot else {
                                 return fail(keySeq, "events do not match the block's Merkle root")
                             }
                             previous = header.blockHash
