@@ -150,6 +150,28 @@ public struct JSONWriter: Sendable {
         afterKey = true
     }
 
+    /// Writes a key that needs no escaping (a literal such as `"seq"`) without scanning it: for
+    /// keys written once per element of a long array.
+    public mutating func writeKey(plain key: StaticString) {
+        assert(key.withUTF8Buffer { !JSONWriter.needsEscaping($0) }, "\(key) needs escaping")
+        if needsComma { bytes.append(ASCII.comma) }
+        bytes.append(ASCII.quote)
+        appendStatic(key)
+        bytes.append(ASCII.quote)
+        bytes.append(ASCII.colon)
+        needsComma = true
+        afterKey = true
+    }
+
+    /// Writes a string that needs no escaping (a literal) without scanning it.
+    public mutating func writeString(plain value: StaticString) {
+        assert(value.withUTF8Buffer { !JSONWriter.needsEscaping($0) }, "\(value) needs escaping")
+        beginValue()
+        bytes.append(ASCII.quote)
+        appendStatic(value)
+        bytes.append(ASCII.quote)
+    }
+
     /// Writes a whole value tree, members in their stored order.
     ///
     /// - Parameter value: The value to write.

@@ -191,11 +191,13 @@ struct IngestRoute {
         return jsonResponse(rejected > 0 ? .unprocessableContent : .ok, w.bytes)
     }
 
-    private func writeStored(_ w: inout JSONWriter, status: String, seq: UInt64) {
+    /// One result per event of a batch: its literals are written without being scanned for
+    /// characters to escape.
+    private func writeStored(_ w: inout JSONWriter, status: StaticString, seq: UInt64) {
         w.beginObject()
-        w.writeKey("status")
-        w.writeString(status)
-        w.writeKey("seq")
+        w.writeKey(plain: "status")
+        w.writeString(plain: status)
+        w.writeKey(plain: "seq")
         w.writeInteger(Int64(seq))
         w.endObject()
     }

@@ -35,6 +35,38 @@ struct JSONWriterTests {
         #expect(text == #"{"a":1,"b":[true,false,null,{},[]],"c":{"d":"e"}}"#)
     }
 
+    @Test("plain keys and strings (literals needing no escapes) are separated like any others")
+    func plainLiterals() {
+        let plain = written { writer in
+            writer.beginArray()
+            for seq in [1, 2] {
+                writer.beginObject()
+                writer.writeKey(plain: "status")
+                writer.writeString(plain: "appended")
+                writer.writeKey(plain: "seq")
+                writer.writeInteger(Int64(seq))
+                writer.endObject()
+            }
+            writer.writeString(plain: "")
+            writer.endArray()
+        }
+        let general = written { writer in
+            writer.beginArray()
+            for seq in [1, 2] {
+                writer.beginObject()
+                writer.writeKey("status")
+                writer.writeString("appended")
+                writer.writeKey("seq")
+                writer.writeInteger(Int64(seq))
+                writer.endObject()
+            }
+            writer.writeString("")
+            writer.endArray()
+        }
+        #expect(plain == #"[{"status":"appended","seq":1},{"status":"appended","seq":2},""]"#)
+        #expect(plain == general)
+    }
+
     @Test("top-level values are not separated by commas, so NDJSON records can follow each other")
     func topLevelSequence() {
         let text = written { writer in
