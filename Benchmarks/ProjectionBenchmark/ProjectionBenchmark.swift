@@ -87,6 +87,14 @@ enum ProjectionBenchmark {
         //    the oldest unprojected commit of any tenant has waited.
         var liveOptions = LogStore.Options()
         liveOptions.projectionThreads = LogStore.Options().projectionThreads  // the default
+        // For exploring the lag/throughput trade-off; figures use the defaults.
+        let env = ProcessInfo.processInfo.environment
+        if let ms = env["LOGBOOK_BENCH_PROJECTION_INTERVAL_MS"].flatMap(Int.init) {
+            liveOptions.projectionIntervalMicros = ms * 1000
+        }
+        if let ms = env["LOGBOOK_BENCH_PROJECTION_DEFER_MS"].flatMap(Int.init) {
+            liveOptions.projectionDeferMicros = ms * 1000
+        }
         let live = try LogStore(directory: scratch + "/live", options: liveOptions)
         let done = Atomic<Bool>(false)
         let sampler = LagSampler(store: live)
