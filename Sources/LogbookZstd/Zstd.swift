@@ -15,7 +15,11 @@ func checked(_ rc: Int, _ operation: @autoclosure () -> String) throws(ZstdError
     return rc
 }
 
-/// A trained dictionary, prepared once for compression at one level and for decompression.
+/// A dictionary, prepared once for compression at one level and for decompression.
+///
+/// Either raw content (what Logbook builds: strings the data is likely to repeat, nearest the
+/// end the likeliest) or, in stores written before 2026-11-26, a dictionary zstd trained,
+/// which starts with zstd's dictionary magic number and carries entropy tables.
 ///
 /// `@unchecked Sendable`: zstd.h says a `ZSTD_CDict`/`ZSTD_DDict` "can be shared by multiple
 /// threads concurrently" once created; neither is mutated after `init`.
@@ -24,11 +28,16 @@ public final class ZstdDictionary: @unchecked Sendable {
     let ddict: OpaquePointer
     /// The dictionary's content, as stored.
     public let bytes: [UInt8]
-    /// The id zstd wrote into the dictionary (0 for raw content).
+    /// The id its user keeps it under (zstd's own id for a trained dictionary; raw content has
+    /// none).
     public let id: UInt32
 
-    /// Prepares `bytes` (a dictionary from `ZstdDictionary.train`) for `level`.
-    public init(bytes: [UInt8], level: Int32) throws(ZstdError) {
+    /// zstd's dictionary magic number, little-endian: content starting with it is read as a
+    /// trained dictionary, anything else as raw content.
+    public static let magic: [UInt8] = [0x37, 0xA4, 0x30, 0xEC]
+
+    /// Prepares `bytes` for `level`.
+    public init(bytes: [UInt8], level: Int32, id: UInt32) throws(ZstdError) {
         guard
             let c = bytes.withUnsafeBytes({ ZSTD_createCDict($0.baseAddress, $0.count, level) }),
             let d = bytes.withUnsafeBytes({ ZSTD_createDDict($0.baseAddress, $0.count) })
@@ -36,30 +45,12 @@ public final class ZstdDictionary: @unchecked Sendable {
         cdict = c
         ddict = d
         self.bytes = bytes
-        id = bytes.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) }
+        self.id = id
     }
 
     deinit {
         ZSTD_freeCDict(cdict)
         ZSTD_freeDDict(ddict)
-    }
-
-    /// Trains a dictionary of at most `capacity` bytes from `samples` (concatenated in `buffer`,
-    /// with their sizes in `sizes`). zstd needs many samples: ~100× the capacity in total.
-    public static func train(buffer: [UInt8], sizes: [Int], capacity: Int, level: Int32) throws -> [UInt8] {
-        var dict = [UInt8](repeating: 0, count: capacity)
-        let n = try dict.withUnsafeMutableBytes { d in
-            try buffer.withUnsafeBytes { b in
-                try sizes.withUnsafeBufferPointer { s in
-                    try checked(
-                        clogbook_zdict_train(
-                            d.baseAddress, capacity, b.baseAddress, s.baseAddress, UInt32(s.count), level),
-                        "trainFromBuffer")
-                }
-            }
-        }
-        dict.removeSubrange(n...)
-        return dict
     }
 }
 

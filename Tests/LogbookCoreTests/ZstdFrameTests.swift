@@ -28,7 +28,14 @@ struct ZstdFrameTests {
         return out
     }
 
+    /// Raw content, as Logbook makes its dictionaries.
     static func dictionary() throws -> ZstdDictionary {
+        try ZstdDictionary(bytes: (0..<60).flatMap { sample($0 * 31 + 7) }, level: 3, id: 7)
+    }
+
+    /// A dictionary in zstd's trained format (magic number, id, entropy tables), as stores
+    /// written before 2026-11-26 hold.
+    static func trainedDictionary() throws -> ZstdDictionary {
         var buffer: [UInt8] = []
         var sizes: [Int] = []
         for i in 0..<4000 {
@@ -36,15 +43,23 @@ struct ZstdFrameTests {
             buffer += s
             sizes.append(s.count)
         }
-        return try ZstdDictionary(
-            bytes: try ZstdDictionary.train(buffer: buffer, sizes: sizes, capacity: 4096, level: 3), level: 3)
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let n = bytes.withUnsafeMutableBytes { d in
+            buffer.withUnsafeBytes { b in
+                ZDICT_trainFromBuffer(d.baseAddress, d.count, b.baseAddress, sizes, UInt32(sizes.count))
+            }
+        }
+        #expect(ZDICT_isError(n) == 0)
+        bytes.removeSubrange(n...)
+        #expect(bytes.starts(with: ZstdDictionary.magic))
+        let id = bytes.withUnsafeBytes { ZDICT_getDictID($0.baseAddress, $0.count) }
+        return try ZstdDictionary(bytes: bytes, level: 3, id: id)
     }
 
     @Test("with and without a dictionary, a frame has a checksum and no dictionary id")
     func frameHeader() throws {
         let source = (0..<500).flatMap(ZstdFrameTests.sample)
-        let dictionary = try ZstdFrameTests.dictionary()
-        for dict in [nil, dictionary] {
+        for dict in [nil, try ZstdFrameTests.dictionary(), try ZstdFrameTests.trainedDictionary()] {
             let frame = try ZstdFrameTests.compress(source, dictionary: dict)
             #expect(frame.prefix(4) == [0x28, 0xB5, 0x2F, 0xFD])
             let descriptor = frame[4]

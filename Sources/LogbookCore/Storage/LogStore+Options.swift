@@ -54,9 +54,10 @@ extension LogStore {
         /// Training runs in the background; the first commit after it uses the dictionary.
         /// 1,000 rather than 2,000: the blocks committed while it trains go without one.
         public var dictionaryTrainingEvents = 1000
-        /// Size of a trained dictionary, bytes. 24 KiB: on the standard workload 16 KiB left the
-        /// log at 32.01 B/event, 24 KiB at 31.73 and 32 KiB at 31.55, each step costing each
-        /// tenant the dictionary's bytes once (and, past 24 KiB, measurably more compression CPU).
+        /// Largest size of a tenant's dictionary, bytes (specs/storage.md, "Dictionaries"). 24 KiB:
+        /// with zstd-trained dictionaries, on the standard workload, 16 KiB left the log at
+        /// 32.01 B/event, 24 KiB at 31.73 and 32 KiB at 31.55, each step costing each tenant the
+        /// dictionary's bytes once.
         public var dictionarySize = 24 * 1024
         /// Skip fsync. Only for tests and tools that rebuild from elsewhere: a crash may lose
         /// acknowledged events.

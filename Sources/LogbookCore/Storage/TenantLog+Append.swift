@@ -263,28 +263,29 @@ extension TenantLog {
     /// A block's key: its first sequence, big-endian, so LMDB's byte order is sequence order.
     static func blockKey(_ sequence: UInt64) -> [UInt8] { withUnsafeBytes(of: sequence.bigEndian, Array.init) }
 
-    /// Gathers samples from the tenant's latest events and has `training` train a dictionary
-    /// on them in the background; a later commit adopts it.
+    /// Gathers the user ids and payload strings of the tenant's latest events (at most 4,096)
+    /// and has `training` make a dictionary of them in the background; a later commit adopts it.
     private func startTraining(_ txn: borrowing WriteTransaction) throws {
-        var buffer: [UInt8] = []
-        var sizes: [Int] = []
+        var blocks: [[[UInt8]]] = []  // newest block first
+        var events = 0
         var reader = BlockReader()
         try txn.withCursor(log) { cursor in
             var entry = try cursor.last()
-            while let e = entry, sizes.count < 4096 {
+            while let e = entry, events < 4096 {
                 try decodeBlock(e.value, with: &reader)
+                var pieces: [[UInt8]] = []
                 for ev in reader.events {
-                    var w = ByteWriter(capacity: 128)
-                    if let s = ev.subject { w.uuid(s) }
-                    for f in ev.data { if case .string(let s) = f.value { w.string(s) } }
-                    buffer += w.bytes
-                    sizes.append(w.bytes.count)
+                    if let s = ev.subject { pieces.append(s.bytes) }
+                    for f in ev.data { if case .string(let s) = f.value { pieces.append(Array(s.utf8)) } }
                 }
+                blocks.append(pieces)
+                events += reader.events.count
                 entry = try cursor.previous()
             }
         }
         nextTrainingAt = .max  // until the outcome is in
-        training.start(samples: buffer, sizes: sizes, capacity: options.dictionarySize, level: options.compressionLevel)
+        training.start(
+            pieces: blocks.reversed().flatMap { $0 }, capacity: options.dictionarySize, level: options.compressionLevel)
     }
 
     /// After a commit: a finished training's outcome has been used (a dictionary stored), or,

@@ -219,7 +219,7 @@ final class TenantLog: @unchecked Sendable {
             try TenantLog.dictionaryKey(id).withUnsafeBytes { k in try txn.get(meta, key: k) { $0.map { Array($0) } } }
         }
         guard let bytes else { throw LogError(.corrupt, "dictionary \(id) of tenant \(tenant) is missing") }
-        let d = try ZstdDictionary(bytes: bytes, level: options.compressionLevel)
+        let d = try ZstdDictionary(bytes: bytes, level: options.compressionLevel, id: id)
         dictionaries.withLock { $0[id] = d }
         return d
     }

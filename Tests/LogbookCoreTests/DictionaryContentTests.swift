@@ -1,0 +1,63 @@
+import Testing
+@testable import LogbookCore
+import LogbookZstd
+
+/// What a tenant's dictionary holds (`DictionaryTraining.content`): strings that repeated,
+/// the most bytes saved nearest the end, then the most recent others, within the capacity.
+@Suite("Dictionary content")
+struct DictionaryContentTests {
+    static func piece(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    @Test("repeated strings come last, the most saved nearest the end; then recent unique ones before them")
+    func order() throws {
+        let filler = (0..<40).map { Self.piece("unique title number \($0) of a long enough filler") }
+        let pieces =
+            filler
+            + [Self.piece("Visual Studio Code"), Self.piece("Slack"), Self.piece("Visual Studio Code")]
+            + [Self.piece("Slack"), Self.piece("Slack"), Self.piece("Visual Studio Code")]
+        let bytes = try #require(DictionaryTraining.content(pieces, capacity: 4096))
+        // "Visual Studio Code" saved 2 × 18 bytes, "Slack" 2 × 5.
+        #expect(bytes.suffix(18 + 5) == ArraySlice(Self.piece("SlackVisual Studio Code")))
+        // Before them, the unique ones, the most recent nearest.
+        let rest = bytes.dropLast(23)
+        #expect(rest.suffix(filler[39].count) == ArraySlice(filler[39]))
+        #expect(rest.prefix(filler[0].count) == ArraySlice(filler[0]))
+        #expect(bytes.count == filler.reduce(0) { $0 + $1.count } + 23, "each string once")
+    }
+
+    @Test("the capacity is never exceeded, and the most valuable strings are the ones kept")
+    func capacity() throws {
+        let pieces = (0..<500).map { Self.piece("title \($0 % 50) — a window title of some length") }
+        let bytes = try #require(DictionaryTraining.content(pieces, capacity: 600))
+        #expect(bytes.count <= 600)
+        #expect(bytes.count > 500)
+        // The last occurrences were of titles 0...49 in turn: all repeat ten times, so the
+        // most recent (49) is nearest the end.
+        let last = Self.piece("title 49 — a window title of some length")
+        #expect(bytes.suffix(last.count) == ArraySlice(last))
+    }
+
+    @Test("too little content is no dictionary; short strings are left out")
+    func tooLittle() {
+        #expect(DictionaryTraining.content([Self.piece("abc"), Self.piece("Slack")], capacity: 4096) == nil)
+        #expect(DictionaryTraining.content((0..<100).map { _ in Self.piece("abc") }, capacity: 4096) == nil)
+    }
+
+    @Test("content that would start with zstd's magic number is shifted, so that zstd reads it as raw content")
+    func magic() throws {
+        let looksTrained = ZstdDictionary.magic + Array(repeating: UInt8(ascii: "x"), count: 300)
+        let bytes = try #require(DictionaryTraining.content([looksTrained], capacity: 4096))
+        #expect(!bytes.starts(with: ZstdDictionary.magic))
+        #expect(bytes.dropFirst() == ArraySlice(looksTrained))
+        let dictionary = try ZstdDictionary(bytes: bytes, level: 1, id: DictionaryTraining.id(of: bytes))
+        #expect(dictionary.id != 0)
+    }
+
+    @Test("the same pieces make the same dictionary")
+    func deterministic() {
+        var g = SystemRandomNumberGenerator()
+        let pieces = (0..<300).map { _ in Self.piece("t\(Int.random(in: 0..<40, using: &g)) window title here") }
+        #expect(
+            DictionaryTraining.content(pieces, capacity: 1000) == DictionaryTraining.content(pieces, capacity: 1000))
+    }
+}
