@@ -46,7 +46,7 @@ struct IngestRoute {
         metrics.requestEvents.record(items.count)
         var outcomes: [AppendOutcome] = []
         do {
-            outcomes = try await store.append(events, to: caller.tenant)
+            outcomes = try await store.append(events, to: caller.tenant, approximateBytes: body.readableBytes)
         } catch {
             switch error.code {
             case .queueFull, .tooManyOpenTenants:

@@ -256,6 +256,52 @@ struct DedupIndexTests {
     }
 }
 
+@Suite("Batch limits")
+struct BatchLimitTests {
+    /// Three appends queued while a commit waits for company (`maxBatchDelayMicros`): how many
+    /// commits (one block each, at this size) they take.
+    func blocks(approximateBytes: Int?, maxBatchBytes: Int) async throws -> UInt64 {
+        let dir = TemporaryDirectory()
+        var options = testOptions()
+        options.maxBatchBytes = maxBatchBytes
+        options.maxBatchDelayMicros = 300_000
+        let store = try LogStore(directory: dir.path, options: options)
+        defer { store.close() }
+        let tenant = TenantID("limits")!
+        var g = SeededGenerator(seed: 31)
+        let batches = (0..<3).map { _ in (0..<10).map { _ in EventFactory.window(&g) } }
+        let done = Completions()
+        for events in batches {
+            try store.submit(events, to: tenant, approximateBytes: approximateBytes) { done.finish($0) }
+        }
+        try await done.wait(for: 3)
+        return try store.stats(tenant).blocks
+    }
+
+    @Test("the caller's measure of an append's bytes counts against maxBatchBytes")
+    func callerBytes() async throws {
+        #expect(try await blocks(approximateBytes: 600, maxBatchBytes: 1000) == 3, "600 + 600 > 1000")
+        #expect(try await blocks(approximateBytes: 300, maxBatchBytes: 1000) == 1, "3 × 300 ≤ 1000")
+        // Without it, the estimate of ten small events (≥ 64 bytes each) decides.
+        #expect(try await blocks(approximateBytes: nil, maxBatchBytes: 1000) == 3)
+        #expect(try await blocks(approximateBytes: nil, maxBatchBytes: 1 << 20) == 1)
+    }
+}
+
+/// Waits for a number of `submit` completions, all of them successes.
+final class Completions: @unchecked Sendable {
+    // @unchecked: all state guarded by `lock`.
+    private let lock = NSLock()
+    private var results: [Result<[AppendOutcome], LogError>] = []
+
+    func finish(_ r: Result<[AppendOutcome], LogError>) { lock.withLock { results.append(r) } }
+
+    func wait(for n: Int) async throws {
+        while lock.withLock({ results.count }) < n { try await Task.sleep(for: .milliseconds(5)) }
+        for r in lock.withLock({ results }) { _ = try r.get() }
+    }
+}
+
 @Suite("Block time columns")
 struct BlockTimeScaleTests {
     @Test(

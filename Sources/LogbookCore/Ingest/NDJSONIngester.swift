@@ -88,6 +88,8 @@ public struct NDJSONIngester: Sendable {
     /// had just written: a seventh of the ingesting thread's time).
     struct ParsedLine {
         var lineNumber: Int
+        /// The line's length: its event's size for the store's batch limits.
+        var bytes = 0
         var event: Event?
         var tenant: TenantID?
         var error: ValidationError?
@@ -103,7 +105,7 @@ public struct NDJSONIngester: Sendable {
             }
             do throws(ValidationError) {
                 let v = try validator.validate(line: line)
-                out.append(ParsedLine(lineNumber: lineNumber, event: v.event, tenant: v.tenant))
+                out.append(ParsedLine(lineNumber: lineNumber, bytes: line.count, event: v.event, tenant: v.tenant))
             } catch {
                 out.append(ParsedLine(lineNumber: lineNumber, error: error))
             }
@@ -139,6 +141,7 @@ public struct NDJSONIngester: Sendable {
         /// (`dict[key, default: []].append` did, making each batch quadratic).
         final class Batch {
             var events: [Event] = []
+            var bytes = 0
         }
         var pending: [TenantID: Batch] = [:]
         var validator = EventValidator(now: Timestamp.now())
@@ -177,7 +180,7 @@ public struct NDJSONIngester: Sendable {
                                 ValidationError(.missingField, field: "tenant", "is required when ingesting a file"))
                             continue
                         }
-                        add(consume event, tenant)
+                        add(consume event, tenant, bytes: results[k][i].bytes)
                     }
                 }
                 lineOffset += lastLine
@@ -185,7 +188,7 @@ public struct NDJSONIngester: Sendable {
             validator.now = Timestamp.now()  // the future-skew rule follows the clock on long ingests
         }
 
-        private mutating func add(_ event: consuming Event, _ tenant: TenantID) {
+        private mutating func add(_ event: consuming Event, _ tenant: TenantID, bytes: Int) {
             let batch: Batch
             if let existing = pending[tenant] {
                 batch = existing
@@ -195,9 +198,11 @@ public struct NDJSONIngester: Sendable {
                 pending[tenant] = batch
             }
             batch.events.append(event)
+            batch.bytes += bytes
             if batch.events.count >= ingester.batchEvents {
-                flush(tenant, batch.events)
+                flush(tenant, batch.events, bytes: batch.bytes)
                 batch.events = []
+                batch.bytes = 0
                 batch.events.reserveCapacity(ingester.batchEvents)
             }
         }
@@ -214,12 +219,12 @@ public struct NDJSONIngester: Sendable {
         }
 
         /// Submits one tenant's batch, waiting while the store pushes back.
-        private func flush(_ tenant: TenantID, _ events: [Event]) {
+        private func flush(_ tenant: TenantID, _ events: [Event], bytes: Int) {
             let tracker = self.tracker
             tracker.begin()
             while true {
                 do {
-                    try ingester.store.submit(events, to: tenant) { tracker.finish($0) }
+                    try ingester.store.submit(events, to: tenant, approximateBytes: bytes) { tracker.finish($0) }
                     return
                 } catch {
                     guard error.code == .queueFull || error.code == .tooManyOpenTenants else {
@@ -232,7 +237,9 @@ public struct NDJSONIngester: Sendable {
         }
 
         mutating func finish(progress: (Int, Int, Int) -> Void) -> Report {
-            for (tenant, batch) in pending where !batch.events.isEmpty { flush(tenant, batch.events) }
+            for (tenant, batch) in pending where !batch.events.isEmpty {
+                flush(tenant, batch.events, bytes: batch.bytes)
+            }
             pending = [:]
             let totals = tracker.wait()
             report.appended = totals.appended
