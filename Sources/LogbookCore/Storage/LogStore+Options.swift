@@ -26,16 +26,15 @@ extension LogStore {
         /// Shortest time between two projection turns of one tenant (microseconds): commits in
         /// between are applied together, which saves work when a tenant commits often (many
         /// small requests). Live projections (and `waitForProjections`) lag by about this
-        /// much plus one turn. Every turn ends in an fdatasync of the tenant's file, as many
-        /// as the commits at full load with 50 ms and 250 ms below; 100 ms and 500 ms took
-        /// +8–13 % HTTP ingest and +9 % file ingest with live projections in alternating runs
-        /// (2026-11-26), with the same maximum lag (649 and 705 ms against 744 and 730).
-        public var projectionIntervalMicros = 100_000
+        /// much plus one turn. (100 ms with a 500 ms deferral looked faster at full HTTP load
+        /// in two alternating pairs, not in two more, and took the live lag of the
+        /// projections benchmark to 644–1,006 ms against 432–505 ms: not taken, 2026-11-26.)
+        public var projectionIntervalMicros = 50_000
         /// Longest a projection turn is put off while commits are running or another turn runs
         /// (microseconds, counted from the first commit it would apply; 0: never). Commits then
         /// have the CPU and the disk first, which shortens acknowledgements under load; at full
         /// load live projections lag by up to this much more.
-        public var projectionDeferMicros = 500_000
+        public var projectionDeferMicros = 250_000
         /// Committed events, over all tenants, kept in memory for the live projections so that
         /// they need not read back what was just written (0: always read the log). Past it, the
         /// projections read the log; memory stays bounded however far they fall behind.
