@@ -95,6 +95,9 @@ enum ProjectionBenchmark {
         if let ms = env["LOGBOOK_BENCH_PROJECTION_DEFER_MS"].flatMap(Int.init) {
             liveOptions.projectionDeferMicros = ms * 1000
         }
+        if let n = env["LOGBOOK_BENCH_COMMITTED_IN_MEMORY"].flatMap(Int.init) {
+            liveOptions.maxCommittedEventsInMemory = n
+        }
         let live = try LogStore(directory: scratch + "/live", options: liveOptions)
         let done = Atomic<Bool>(false)
         let sampler = LagSampler(store: live)

@@ -38,7 +38,11 @@ extension LogStore {
         /// Committed events, over all tenants, kept in memory for the live projections so that
         /// they need not read back what was just written (0: always read the log). Past it, the
         /// projections read the log; memory stays bounded however far they fall behind.
-        public var maxCommittedEventsInMemory = 100_000
+        /// 200,000: once ingest got faster (2026-11-26) a full-speed file ingest left 130,000
+        /// and more events unprojected now and then, past 100,000 the projections read the log
+        /// back, fell further behind, and the live lag reached 1,034 ms; with 200,000 it stayed
+        /// at 340–435 ms in three runs (445–580 with 100,000 in the same minutes).
+        public var maxCommittedEventsInMemory = 200_000
         /// Nice value of the projection threads. Raising it (e.g. 5) lets commits and requests
         /// have the CPU first, which shortens ack latency under load, but at full ingest
         /// load the projections then fall further behind; 0 keeps them within a second.
