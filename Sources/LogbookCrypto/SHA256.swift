@@ -26,6 +26,13 @@ public struct Digest: Sendable, Hashable, CustomStringConvertible {
         return try Swift.withUnsafeBytes(of: &copy, body)
     }
 
+    /// The digest `write` puts into 32 bytes.
+    static func written(_ write: (UnsafeMutablePointer<UInt8>) -> Void) -> Digest {
+        var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &out) { write($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        return Digest(a: out.0, b: out.1, c: out.2, d: out.3)
+    }
+
     /// Lower-case hexadecimal.
     public var description: String {
         withUnsafeBytes { bytes in
@@ -94,23 +101,14 @@ public struct SHA256: ~Copyable {
     }
 
     private mutating func final() -> Digest {
-        var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &out) {
-            clogbook_sha256_final(&ctx, $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        }
-        return Digest(a: out.0, b: out.1, c: out.2, d: out.3)
+        Digest.written { clogbook_sha256_final(&ctx, $0) }
     }
 
     /// Hashes the `count` bytes at `message`, writing SHA-256's padding behind them: there must
     /// be room for `SHA256.paddingRoom` more bytes. Faster than `hash(_:)` for short messages
     /// that can be encoded into room of one's own (an event's canonical form).
     public static func hash(padding message: UnsafeMutableRawPointer, count: Int) -> Digest {
-        var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &out) {
-            clogbook_sha256_padded(
-                message.assumingMemoryBound(to: UInt8.self), count, $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        }
-        return Digest(a: out.0, b: out.1, c: out.2, d: out.3)
+        Digest.written { clogbook_sha256_padded(message.assumingMemoryBound(to: UInt8.self), count, $0) }
     }
 
     /// What `hash(padding:count:)` may write behind a message.
@@ -121,15 +119,13 @@ public struct SHA256: ~Copyable {
     /// root. `digests` is overwritten.
     public static func pairwiseRoot(_ digests: inout [Digest], prefix: UInt8) -> Digest {
         precondition(!digests.isEmpty, "a root of nothing")
-        var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        digests.withUnsafeMutableBytes { nodes in
-            withUnsafeMutableBytes(of: &out) {
+        precondition(MemoryLayout<Digest>.stride == 32, "digests are stored as their 32 bytes")
+        return digests.withUnsafeMutableBytes { nodes in
+            Digest.written {
                 clogbook_sha256_pairwise_root(
-                    nodes.baseAddress!.assumingMemoryBound(to: UInt8.self), nodes.count / 32, prefix,
-                    $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    nodes.baseAddress!.assumingMemoryBound(to: UInt8.self), nodes.count / 32, prefix, $0)
             }
         }
-        return Digest(a: out.0, b: out.1, c: out.2, d: out.3)
     }
 
     /// One-shot convenience.

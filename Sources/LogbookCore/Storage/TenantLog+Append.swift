@@ -210,8 +210,9 @@ extension TenantLog {
     @_optimize(none)
     static func keepAlive(_ value: UInt8) {}
 
-    /// The events' hashes and their occurred-at range. Static, with the scratch buffer passed in: inside a loop over the log's own properties, every iteration paid an
-    /// exclusivity check and a copy of the event.
+    /// The events' hashes and their occurred-at range. Static, with the scratch buffer passed
+    /// in: inside a loop over the log's own properties, every iteration paid an exclusivity
+    /// check and a copy of the event.
     private static func eventHashes(
         _ events: UnsafeBufferPointer<Event>, firstSequence: UInt64, recordedAt: Timestamp, scratch: EncodingScratch
     ) -> (leaves: [Digest], min: Timestamp, max: Timestamp) {
