@@ -74,12 +74,15 @@ public struct ZstdCompressor: ~Copyable {
 
     deinit { ZSTD_freeCCtx(cctx) }
 
+    /// The most bytes a frame of `count` bytes of content takes.
+    public static func bound(_ count: Int) -> Int { ZSTD_compressBound(count) }
+
     /// Compresses `source` and appends the frame to `output`. The frame records its content size
     /// and a checksum of it, so a decompressor detects truncation and corruption.
     public mutating func compress(
         _ source: UnsafeRawBufferPointer, dictionary: ZstdDictionary?, appendingTo output: inout [UInt8]
     ) throws {
-        let bound = ZSTD_compressBound(source.count)
+        let bound = ZstdCompressor.bound(source.count)
         let start = output.count
         output.reserveCapacity(start + bound)
         // Grow without initialising twice: append zeros only up to the bound, trim afterwards.

@@ -156,7 +156,9 @@ extension TenantLog {
         var compressed: [UInt8] = []
         try body.withUnsafeBytes { raw in
             let plain = codec == .zstdAfterIDs ? BlockBody.idColumnEnd(ofEncoded: raw) : 0
-            compressed.reserveCapacity(plain + raw.count / 2)
+            // Room for the frame's worst case too: `compress` would otherwise grow the array
+            // (copying the ids) to reserve it.
+            compressed.reserveCapacity(plain + ZstdCompressor.bound(raw.count - plain))
             compressed.append(contentsOf: raw[..<plain])
             try compressor.compress(
                 UnsafeRawBufferPointer(rebasing: raw[plain...]), dictionary: dict, appendingTo: &compressed)
