@@ -5,17 +5,8 @@ import Testing
 /// Runs the `logbook` executable and returns (exit status, stdout, stderr).
 func runLogbook(_ arguments: [String]) throws -> (Int32, String, String) {
     let bin = try #require(logbookBinary(), "build the logbook executable first (tools/test does)")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: bin)
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try runChild(bin, arguments)
+    return (r.status, String(decoding: r.stdout, as: UTF8.self), String(decoding: r.stderr, as: UTF8.self))
 }
 
 @Suite("The logbook command line", .serialized)

@@ -24,7 +24,9 @@ final class OutputCollector: @unchecked Sendable {
     init() {
         pipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let chunk = h.availableData
-            guard let self, !chunk.isEmpty else { return }
+            // Empty at the end of the output: stop, or the handler is called again and again.
+            guard !chunk.isEmpty else { return h.readabilityHandler = nil }
+            guard let self else { return }
             self.lock.withLock { self.data.append(chunk) }
         }
     }
@@ -50,13 +52,13 @@ struct CrashTests {
             child.arguments = ["crash-child", "--data", dir.path]
             child.standardOutput = out.pipe
             child.standardError = FileHandle.nullDevice
-            try child.run()
+            let exit = try child.start()
             // Let it get going, then kill it somewhere in the middle of its commits.
             let deadline = Date().addingTimeInterval(10)
             while !out.text.hasPrefix("ready") && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
             try await Task.sleep(for: .milliseconds(50 + Int(g.next() % 400)))
             kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
+            try await exit.wait(limit: .seconds(60))
             try await Task.sleep(for: .milliseconds(20))
             out.stop()
             #expect(child.terminationReason == .uncaughtSignal)

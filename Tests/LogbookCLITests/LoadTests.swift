@@ -76,8 +76,7 @@ extension ServeProcessTests {
             #expect(second["appended"] as? Int == 0)
             #expect(second["duplicates"] as? Int == 301)
 
-            kill(server.process.processIdentifier, SIGTERM)
-            server.process.waitUntilExit()
+            try await server.stop(SIGTERM)
             for (tenant, count) in perTenant {
                 let (ss, stats, _) = try runLogbook(["stats", "--data", data, "--tenant", tenant])
                 #expect(ss == 0)
@@ -114,8 +113,7 @@ extension ServeProcessTests {
             #expect(s["events"] as? Int == 40)  // the first 60 lines: 40 acme, 20 globex
             #expect((s["errors"] as? [String: Any])?["401"] as? Int == 2)
             #expect(!out.contains("lbk_"), "the output must not show tokens")
-            kill(server.process.processIdentifier, SIGTERM)
-            server.process.waitUntilExit()
+            try await server.stop(SIGTERM)
         }
 
         @Test("a tenant without a token and an unreachable server are one-line errors")

@@ -15,6 +15,7 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let output = OutputCollector()
     let port: Int
+    private(set) var exit: ChildExit!
 
     init(data: String) throws {
         let bin = try #require(logbookBinary(), "build the logbook executable first (tools/test does)")
@@ -23,7 +24,16 @@ final class ServerProcess: @unchecked Sendable {
         process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:\(port)"]
         process.standardOutput = output.pipe
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        exit = try process.start()
+    }
+
+    /// A server its test left running (it failed early) goes with it.
+    deinit { if exit?.hasExited == false { kill(process.processIdentifier, SIGKILL) } }
+
+    /// Sends `signal` and waits for the server to exit.
+    func stop(_ signal: Int32) async throws {
+        kill(process.processIdentifier, signal)
+        try await exit.wait(limit: .seconds(120))
     }
 
     /// Waits until the server answers /healthz.
@@ -100,8 +110,7 @@ struct ServeProcessTests {
         // On a loaded machine (every suite runs in parallel) the first commit may take longer:
         // kill only once something was acknowledged, while the clients keep posting.
         for _ in 0..<200 where acked.all.count < 50 { try await Task.sleep(for: .milliseconds(100)) }
-        kill(first.process.processIdentifier, SIGKILL)
-        first.process.waitUntilExit()
+        try await first.stop(SIGKILL)
         await clients.value
         #expect(first.process.terminationReason == .uncaughtSignal)
         let acknowledged = acked.all
@@ -129,8 +138,7 @@ struct ServeProcessTests {
         }
         for (id, seq) in acknowledged { #expect(stored[id] == seq, "acknowledged event \(id) (seq \(seq)) is missing") }
         // SIGTERM drains and exits 0.
-        kill(second.process.processIdentifier, SIGTERM)
-        second.process.waitUntilExit()
+        try await second.stop(SIGTERM)
         #expect(second.process.terminationReason == .exit)
         #expect(second.process.terminationStatus == 0)
     }

@@ -236,6 +236,7 @@ struct ProjectionTests {
         o.clock = { gate.pass() }
         let s = try LogStore(directory: dir.path, options: o)
         defer { s.close() }
+        defer { gate.release() }  // first, should the test end early: `close` waits for a held commit
         var g = SeededGenerator(seed: 7)
         let other = TenantID("other")!
         func caughtUp(within limit: Duration) async throws -> Bool {
@@ -249,7 +250,7 @@ struct ProjectionTests {
         gate.closeNextCall()
         let event = EventFactory.window(&g, at: EventFactory.t0)
         let held = Task { try await s.append([event], to: other) }
-        gate.waitUntilHolding()
+        #expect(try await eventually(within: .seconds(30)) { gate.isHolding })
         let later = Timestamp(microseconds: EventFactory.t0.microseconds + 10_000_000)
         _ = try await s.append([EventFactory.window(&g, at: later)], to: tenant)
         #expect(try await !caughtUp(within: .milliseconds(300)))
@@ -612,12 +613,9 @@ final class ClockGate: @unchecked Sendable {
 
     func closeNextCall() { condition.withLock { closeNext = true } }
 
-    /// Returns once a call has taken the closing set by `closeNextCall`.
-    func waitUntilHolding() {
-        condition.lock()
-        while closeNext { condition.wait() }
-        condition.unlock()
-    }
+    /// Whether a call has taken the closing set by `closeNextCall`. Polled (`eventually`), not
+    /// waited for: a test blocking its thread here could hold the one the held call needs.
+    var isHolding: Bool { condition.withLock { !closeNext } }
 
     func release() {
         condition.withLock {

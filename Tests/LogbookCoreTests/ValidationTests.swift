@@ -162,14 +162,9 @@ extension ValidationTests {
         func generatedWorkload() throws {
             let dir = TemporaryDirectory()
             let out = dir.path + "/full.ndjson"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(Self.python3))
-            process.arguments = [Self.script.path, out, "--n", "2000", "--mix", "full"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "generate.py failed")
+            let generated = try runChild(
+                try #require(Self.python3), [Self.script.path, out, "--n", "2000", "--mix", "full"])
+            try #require(generated.status == 0, "generate.py failed")
 
             let lines = try Data(contentsOf: URL(fileURLWithPath: out)).split(separator: UInt8(ascii: "\n"))
                 .map { Array($0) }

@@ -9,20 +9,8 @@ import Testing
 
 /// Runs a command line tool to completion; returns its exit status and what it printed.
 func run(_ tool: String, _ arguments: [String], stdin: String = "") throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let output = Pipe()
-    let input = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    process.standardInput = input
-    try process.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try runChild("/usr/bin/env", [tool] + arguments, input: Data(stdin.utf8))
+    return (r.status, String(decoding: r.stdout + r.stderr, as: UTF8.self))
 }
 
 /// A self-signed certificate for localhost and 127.0.0.1, made by the openssl command line tool.
