@@ -121,7 +121,7 @@ struct ServeProcessTests {
         var stored: [String: Int] = [:]
         var next = 1
         var expected = 1
-        while true {
+        for _ in 0..<10_000 {  // bounded: a cursor that never ends must fail, not loop
             let (status, data) = try await second.request("GET", "/v1/events?from_seq=\(next)&limit=5000", token: admin)
             #expect(status == 200)
             let page = try JSONSerialization.jsonObject(with: data) as? [String: Any]

@@ -297,7 +297,8 @@ final class Completions: @unchecked Sendable {
     func finish(_ r: Result<[AppendOutcome], LogError>) { lock.withLock { results.append(r) } }
 
     func wait(for n: Int) async throws {
-        while lock.withLock({ results.count }) < n { try await Task.sleep(for: .milliseconds(5)) }
+        let arrived = try await eventually(within: .seconds(60)) { lock.withLock { results.count } >= n }
+        try #require(arrived, "\(n) completions did not arrive within a minute")
         for r in lock.withLock({ results }) { _ = try r.get() }
     }
 }
