@@ -46,7 +46,8 @@ struct IngestRoute {
         metrics.requestEvents.record(items.count)
         var outcomes: [AppendOutcome] = []
         do {
-            outcomes = try await store.append(events, to: caller.tenant, approximateBytes: body.readableBytes)
+            outcomes = try await store.append(
+                consume events, to: caller.tenant, approximateBytes: body.readableBytes)
         } catch {
             switch error.code {
             case .queueFull, .tooManyOpenTenants:

@@ -265,13 +265,20 @@ public final class LogStore: Sendable {
     ///
     /// - Throws: `LogError` `.queueFull` at once when the queues are full (retry later),
     ///   `.closed` after `close()`, `.storageFull`/`.io` when the commit failed (nothing written).
+    ///
+    /// Pass the array with `consume` when done with it: the commit stamps the events it keeps
+    /// for the live projections in place, and an array the caller still holds is copied first.
     public func append(
-        _ events: [Event], to tenant: TenantID, approximateBytes: Int? = nil
+        _ events: consuming [Event], to tenant: TenantID, approximateBytes: Int? = nil
     ) async throws(LogError) -> [AppendOutcome] {
+        // Moved through the closure: a captured parameter would stay alive until the commit.
+        var moving = consume events
         let result = await withCheckedContinuation {
             (c: CheckedContinuation<Result<[AppendOutcome], LogError>, Never>) in
+            var taken: [Event] = []
+            swap(&taken, &moving)
             do throws(LogError) {
-                try submit(events, to: tenant, approximateBytes: approximateBytes) { c.resume(returning: $0) }
+                try submit(consume taken, to: tenant, approximateBytes: approximateBytes) { c.resume(returning: $0) }
             } catch {
                 c.resume(returning: .failure(error))
             }
@@ -289,7 +296,7 @@ public final class LogStore: Sendable {
     ///
     /// - Throws: `.queueFull`, `.closed`, `.tooManyOpenTenants` synchronously; nothing is queued then.
     public func submit(
-        _ events: [Event], to tenant: TenantID, approximateBytes: Int? = nil,
+        _ events: consuming [Event], to tenant: TenantID, approximateBytes: Int? = nil,
         completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
     ) throws(LogError) {
         guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
@@ -309,9 +316,11 @@ public final class LogStore: Sendable {
         let bytes =
             approximateBytes
             ?? events.withUnsafeBufferPointer { e in e.indices.reduce(0) { $0 + e[$1].approximateSize } }
+        // Moved into the queue, so that the commit holds the only reference.
+        var append: TenantLog.PendingAppend? = .init(events: consume events, bytes: bytes, completion: completion)
         let schedule = log.queue.withLock { q -> Bool? in
             if q.queuedEvents > 0 && q.queuedEvents + n > options.maxQueuedEventsPerTenant { return nil }
-            q.pending.append(.init(events: events, bytes: bytes, completion: completion))
+            q.pending.append(append.take()!)
             q.queuedEvents += n
             if q.scheduled { return false }
             q.scheduled = true
@@ -357,7 +366,7 @@ public final class LogStore: Sendable {
         let result: Result<[AppendOutcome], LogError>
         let started = DispatchTime.now().uptimeNanoseconds
         do {
-            result = .success(try log.commit(events))
+            result = .success(try log.commit(consume events))  // moved: the commit stamps them in place
             metrics.commitDuration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - started)
             metrics.commitBatchEvents.record(total)
         } catch {

@@ -125,7 +125,9 @@ extension TenantLog {
         }
         // For the live projections, unless the store-wide budget is spent anyway.
         if let budget = committedBudget, budget.inUse < budget.limit {
-            var committed = events
+            // Moved, not copied: with `events` still alive, the stamping below copied the whole
+            // array (a retain of every string and payload, and a release when it died).
+            var committed = consume events
             var kept = 0
             for (i, outcome) in outcomes.enumerated() {
                 guard case .appended(let sequence) = outcome else { continue }
