@@ -125,6 +125,29 @@ struct ConcurrencyTests {
         #expect(try reopened.lastSequence(tenant) == 500)
         reopened.close()
     }
+
+    #if os(Linux)
+        @Test("commit and projection threads carry their names where the system shows threads")
+        func threadNames() async throws {
+            let dir = TemporaryDirectory()
+            var options = testOptions()
+            options.commitThreads = 2
+            options.projectionThreads = 1
+            let store = try LogStore(directory: dir.path, options: options)
+            defer { store.close() }
+            // Other tests' stores have threads of the same names; these must be there at least.
+            let wanted: Set = ["lb-commit-0", "lb-commit-1", "lb-project-0"]
+            #expect(try await eventually(within: .seconds(10)) { wanted.isSubset(of: threadNames()) })
+        }
+
+        /// The names of this process's threads, as the kernel has them.
+        func threadNames() -> Set<String> {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return Set(
+                tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+                    .map { $0.trimmingCharacters(in: .newlines) })
+        }
+    #endif
 }
 
 final class Counter: @unchecked Sendable {

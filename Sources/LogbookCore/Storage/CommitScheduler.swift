@@ -9,6 +9,18 @@ private func setNiceness(_ niceness: Int32) {
     #endif
 }
 
+/// Names the calling thread as `top -H`, `ps -L` and perf show it; best effort. On Linux
+/// Foundation's `Thread.name` does not reach the system, and `pthread_setname_np` is not
+/// visible to Swift: the kernel takes the name (15 bytes at most) from the thread's `comm`.
+private func nameThread(_ name: String) {
+    #if os(Linux)
+        let fd = open("/proc/thread-self/comm", O_WRONLY)
+        guard fd >= 0 else { return }
+        _ = Array(name.utf8.prefix(15)).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    #endif
+}
+
 /// A fixed pool of threads that run tenant turns: commits, and (a second pool) projection
 /// catch-ups, which may ask for a turn to start no earlier than a given time.
 ///
@@ -29,17 +41,19 @@ final class CommitScheduler: @unchecked Sendable {
     /// - Parameter niceness: the threads' nice value (Linux schedules threads one by one; 0
     ///   leaves it as it is), so that background work such as projections can yield the CPU.
     init(
-        threads: Int, name: String = "logbook-commit", niceness: Int32 = 0,
+        threads: Int, name: String = "lb-commit", niceness: Int32 = 0,
         work: @escaping @Sendable (TenantLog) -> Void
     ) {
         self.work = work
         running = threads
         for i in 0..<threads {
+            let threadName = "\(name)-\(i)"
             let thread = Thread { [self] in
+                nameThread(threadName)
                 if niceness != 0 { setNiceness(niceness) }
                 loop()
             }
-            thread.name = "\(name)-\(i)"
+            thread.name = threadName
             thread.start()
         }
     }

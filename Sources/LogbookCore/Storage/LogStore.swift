@@ -69,7 +69,7 @@ public final class LogStore: Sendable {
         projectionScheduler =
             options.projectionThreads > 0
             ? CommitScheduler(
-                threads: options.projectionThreads, name: "logbook-project", niceness: options.projectionNiceness
+                threads: options.projectionThreads, name: "lb-project", niceness: options.projectionNiceness
             ) { log in
                 box.store?.runProjections(log)
             } : nil
