@@ -263,11 +263,11 @@ public final class LogStore: Sendable {
     /// Appends `events` to `tenant`'s log (creating the tenant on first use) and returns once
     /// they are durable, with one outcome per event in order.
     ///
-    /// - Throws: `LogError` `.queueFull` at once when the queues are full (retry later),
-    ///   `.closed` after `close()`, `.storageFull`/`.io` when the commit failed (nothing written).
-    ///
     /// Pass the array with `consume` when done with it: the commit stamps the events it keeps
     /// for the live projections in place, and an array the caller still holds is copied first.
+    ///
+    /// - Throws: `LogError` `.queueFull` at once when the queues are full (retry later),
+    ///   `.closed` after `close()`, `.storageFull`/`.io` when the commit failed (nothing written).
     public func append(
         _ events: consuming [Event], to tenant: TenantID, approximateBytes: Int? = nil
     ) async throws(LogError) -> [AppendOutcome] {
