@@ -15,7 +15,7 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let output = OutputCollector()
     let port: Int
-    private(set) var exit: ChildExit!
+    let exit: ChildExit
 
     init(data: String) throws {
         let bin = try #require(logbookBinary(), "build the logbook executable first (tools/test does)")
@@ -28,7 +28,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// A server its test left running (it failed early) goes with it.
-    deinit { if exit?.hasExited == false { kill(process.processIdentifier, SIGKILL) } }
+    deinit { if !exit.hasExited { kill(process.processIdentifier, SIGKILL) } }
 
     /// Sends `signal` and waits for the server to exit.
     func stop(_ signal: Int32) async throws {

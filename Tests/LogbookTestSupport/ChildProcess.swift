@@ -85,16 +85,16 @@ public func runChild(
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let out = Pipe(), err = Pipe(), stdin = Pipe()
+    let out = Pipe(), err = Pipe(), stdin = input.map { _ in Pipe() }
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+    process.standardInput = stdin ?? FileHandle.nullDevice
     let exit = try process.start()
     let readers = DispatchGroup()
     let collected = Collected()
     DispatchQueue.global().async(group: readers) { collected.out = out.fileHandleForReading.readDataToEndOfFile() }
     DispatchQueue.global().async(group: readers) { collected.err = err.fileHandleForReading.readDataToEndOfFile() }
-    if let input {
+    if let input, let stdin {
         stdin.fileHandleForWriting.write(input)
         try stdin.fileHandleForWriting.close()
     }
