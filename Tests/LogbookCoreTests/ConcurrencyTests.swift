@@ -107,6 +107,29 @@ struct ConcurrencyTests {
         store.close()
     }
 
+    @Test("a tenant evicted while its projection turn waits has its environment closed at once")
+    func evictionClosesWaitingTurns() async throws {
+        let dir = TemporaryDirectory()
+        var o = testOptions()
+        o.maxOpenTenants = 1
+        o.projectionThreads = 1
+        o.projectionIntervalMicros = 60_000_000  // after the first turn, the next waits a minute
+        let store = try LogStore(directory: dir.path, options: o)
+        defer { store.close() }
+        var g = SeededGenerator(seed: 11)
+        let a = TenantID("a")!
+        _ = try await store.append([EventFactory.window(&g)], to: a)
+        #expect(try await store.waitForProjections(a, through: 1, timeout: .seconds(10)))
+        _ = try await store.append([EventFactory.window(&g)], to: a)  // its turn now waits
+        weak let first = try store.withTenant(a, create: false) { $0 }
+        #expect(first != nil)
+        // The only open slot goes to another tenant: `a` is evicted, and nothing may keep its
+        // environment open, or reopening `a` would give the process two handles on it.
+        _ = try await store.append([EventFactory.window(&g)], to: TenantID("b")!)
+        #expect(try await eventually(within: .seconds(10)) { first == nil })
+        #expect(try store.lastSequence(a) == 2)
+    }
+
     @Test("close drains queued appends before returning")
     func closeDrains() async throws {
         let dir = TemporaryDirectory()

@@ -160,6 +160,28 @@ struct StoreTests {
         #expect(store.tenants().isEmpty)
     }
 
+    @Test("a tenant created on first use has its directory synced by its first durable write, not by its creator")
+    func newTenantDirectorySync() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 12)
+        let tenant = TenantID("fresh")!
+        #expect(try store.withTenant(tenant, create: true) { $0.hasUnsyncedDirectories })
+        _ = try await store.append([EventFactory.window(&g)], to: tenant)
+        #expect(try store.withTenant(tenant, create: false) { $0.hasUnsyncedDirectories } == false)
+        // A token's write is durable too: it syncs a new tenant's directories as well.
+        let other = TenantID("fresh-token")!
+        #expect(try store.withTenant(other, create: true) { $0.hasUnsyncedDirectories })
+        _ = try store.issueToken(tenant: other, role: .agent)
+        #expect(try store.withTenant(other, create: false) { $0.hasUnsyncedDirectories } == false)
+        // An existing tenant opened again has nothing to sync.
+        store.close()
+        let reopened = try LogStore(directory: dir.path, options: testOptions())
+        defer { reopened.close() }
+        #expect(try reopened.withTenant(tenant, create: false) { $0.hasUnsyncedDirectories } == false)
+    }
+
     @Test("tenant environments are private: directory 0700, files 0600")
     func permissions() async throws {
         let dir = TemporaryDirectory()

@@ -31,12 +31,26 @@ final class CommitScheduler: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `condition`.
     private let condition = NSCondition()
     /// Tenants whose turn may start now, in the order they came.
-    private var ready: Deque<TenantLog> = []
+    private var ready: Deque<Turn> = []
     /// Tenants whose turn may start only later, by that uptime (ns), earliest first.
-    private var delayed: Deque<(log: TenantLog, notBefore: UInt64)> = []
+    private var delayed: Deque<(turn: Turn, notBefore: UInt64)> = []
     private var stopping = false
     private var running = 0
     private let work: @Sendable (TenantLog) -> Void
+
+    /// A queued turn holds its tenant's log weakly. The store's table of open tenants owns the
+    /// logs, and a commit's pending appends pin theirs; a projection turn does not (waiting
+    /// turns must not fill the table). When the table evicts a tenant whose turn still waits,
+    /// its environment must close then and there: a later reopen of the tenant would otherwise
+    /// give this process two handles on one environment, and closing the older one drops the
+    /// process's locks on the environment's lock file, which another process (the CLI, say)
+    /// then takes as leave to reset it. (Held strongly, a log evicted while its turn waited
+    /// stayed open until the turn came; now only while a turn that has just taken it finds it
+    /// evicted.) The turn of a log that is gone is skipped: its projections catch up when the
+    /// tenant is opened again.
+    private struct Turn {
+        weak var log: TenantLog?
+    }
 
     /// - Parameter niceness: the threads' nice value (Linux schedules threads one by one; 0
     ///   leaves it as it is), so that background work such as projections can yield the CPU.
@@ -62,12 +76,12 @@ final class CommitScheduler: @unchecked Sendable {
     func schedule(_ log: TenantLog, notBefore: UInt64 = 0) {
         condition.lock()
         if notBefore <= DispatchTime.now().uptimeNanoseconds {
-            ready.append(log)
+            ready.append(Turn(log: log))
         } else {
             // Callers delay by one fixed interval, so this lands at or near the end.
             var i = delayed.endIndex
             while i > delayed.startIndex && delayed[i - 1].notBefore > notBefore { i -= 1 }
-            delayed.insert((log, notBefore), at: i)
+            delayed.insert((Turn(log: log), notBefore), at: i)
         }
         condition.signal()
         condition.unlock()
@@ -79,9 +93,10 @@ final class CommitScheduler: @unchecked Sendable {
             // Delays that ran out join the ready tenants; stopping drains at once, delays or not.
             let now = DispatchTime.now().uptimeNanoseconds
             while let first = delayed.first, first.notBefore <= now || stopping {
-                ready.append(delayed.removeFirst().log)
+                ready.append(delayed.removeFirst().turn)
             }
-            if let log = ready.popFirst() {
+            if let turn = ready.popFirst() {
+                guard let log = turn.log else { continue }
                 condition.unlock()
                 work(log)
                 condition.lock()

@@ -116,6 +116,7 @@ extension TenantLog {
         } catch {
             throw LogError(.io, "commit to the log of tenant \(tenant) failed", cause: error)
         }
+        syncNewDirectories()
         head = newHead
         settleTraining(trained)
         dedupRuns = newRuns

@@ -68,6 +68,10 @@ final class TenantLog: @unchecked Sendable {
     let queue = Mutex(QueueState())
     let dictionaries = Mutex<[UInt32: ZstdDictionary]>([:])
     let waiters = Mutex(Waiters())
+    /// Directories whose new entries (the tenant's directory, its data files) are not yet
+    /// durable: a tenant created on first use has them synced by its first durable write, on
+    /// that write's thread, rather than by the appender that created it (see `open`).
+    private let unsyncedDirectories = Mutex<[String]>([])
 
     struct QueueState {
         var pending: Deque<PendingAppend> = []
@@ -101,6 +105,7 @@ final class TenantLog: @unchecked Sendable {
         -> TenantLog
     {
         let path = directory + "/" + tenant.rawValue
+        var created = false
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             guard create else { throw LogError(.tenantNotFound, "tenant \(tenant) does not exist") }
@@ -108,8 +113,7 @@ final class TenantLog: @unchecked Sendable {
                 throw LogError(
                     .io, "cannot create the directory of tenant \(tenant): \(String(cString: strerror(errno)))")
             }
-            // The new directory's entry must survive a power loss along with the first commit.
-            syncDirectory(directory)
+            created = true
         }
         do {
             var envOptions = Environment.Options()
@@ -118,7 +122,11 @@ final class TenantLog: @unchecked Sendable {
             envOptions.maxDatabases = 32  // the log's own, plus two generations of projections
             let env = try Environment(path: path, options: envOptions)
             let log = try TenantLog(tenant: tenant, env: env, options: options, committedBudget: committedBudget)
-            if create { syncDirectory(path) }  // data.mdb and lock.mdb may be new entries
+            // The new directory's entry, and data.mdb and lock.mdb in it, must survive a power
+            // loss along with the first write anyone is told is durable. Synced here they cost
+            // the appender that opened the tenant two fsyncs, under the store's table lock and
+            // behind every commit's writes: a tenth of a hundred-tenant ingest's first second.
+            if created { log.unsyncedDirectories.withLock { $0 = [directory, path] } }
             return log
         } catch let error as LogError {
             throw error
@@ -202,6 +210,21 @@ final class TenantLog: @unchecked Sendable {
         let checkpoint = try env.read { txn in try liveTables(in: txn).checkpoint(in: txn) }
         projected.store(checkpoint, ordering: .relaxed)
     }
+
+    /// Makes a new tenant's directory entries durable, once; every durable write calls it
+    /// before it reports success. The lock is held while syncing, so that a second writer
+    /// cannot report its write durable before the first one's sync is done.
+    func syncNewDirectories() {
+        unsyncedDirectories.withLock { paths in
+            guard !paths.isEmpty else { return }
+            for path in paths { TenantLog.syncDirectory(path) }
+            paths = []
+        }
+    }
+
+    /// Whether the tenant was created by this handle and no durable write has synced its
+    /// directory entries yet.
+    var hasUnsyncedDirectories: Bool { unsyncedDirectories.withLock { !$0.isEmpty } }
 
     /// fsyncs a directory so that entries created in it are durable.
     private static func syncDirectory(_ path: String) {

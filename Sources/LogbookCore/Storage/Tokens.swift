@@ -193,5 +193,6 @@ enum TokenWriter {
                 try value.withUnsafeBytes { v in try txn.put(log.tokens, key: k, value: v) }
             }
         }
+        log.syncNewDirectories()  // a token printed for a new tenant must outlive a power loss
     }
 }
