@@ -16,7 +16,7 @@ public final class LogStore: Sendable {
     public let options: Options
     let logger: Logger
     private let tenantsDirectory: String
-    private let table: Mutex<TenantTable>
+    let table: Mutex<TenantTable>
     private let queuedEvents = Atomic<Int>(0)
     private let closed = Atomic<Bool>(false)
     private let scheduler: CommitScheduler
@@ -30,7 +30,29 @@ public final class LogStore: Sendable {
 
     struct TenantTable {
         var open: [TenantID: Slot] = [:]
+        /// Tenants a thread is opening now, outside the lock; they count against the bound.
+        var opening: [TenantID: OpeningGate] = [:]
         var clock: UInt64 = 0
+    }
+
+    /// Lets the threads that want a tenant another thread is opening wait for it to finish.
+    final class OpeningGate: @unchecked Sendable {
+        // @unchecked: `done` is guarded by `condition`.
+        private let condition = NSCondition()
+        private var done = false
+
+        func wait() {
+            condition.lock()
+            while !done { condition.wait() }
+            condition.unlock()
+        }
+
+        func finish() {
+            condition.lock()
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 
     struct Slot {
@@ -217,38 +239,72 @@ public final class LogStore: Sendable {
     }
 
     func acquire(_ tenant: TenantID, create: Bool) throws(LogError) -> TenantLog {
-        var opened = false
-        let log = try table.withLock { (t: inout TenantTable) throws(LogError) -> TenantLog in
-            t.clock += 1
-            if var slot = t.open[tenant] {
-                slot.users += 1
-                slot.lastUse = t.clock
-                t.open[tenant] = slot
-                return slot.log
-            }
-            if t.open.count >= options.maxOpenTenants {
-                // Evict the least recently used environment nobody is using. Its last reference
-                // goes with the slot, which closes it: never two handles on one environment.
-                guard
-                    let victim = t.open.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse })
-                else {
-                    throw LogError(
-                        .tooManyOpenTenants, "all \(options.maxOpenTenants) open tenant slots are busy; retry")
+        enum Step {
+            case ready(TenantLog)
+            case wait(OpeningGate)
+            case open(OpeningGate)
+        }
+        while true {
+            let step = try table.withLock { (t: inout TenantTable) throws(LogError) -> Step in
+                t.clock += 1
+                if var slot = t.open[tenant] {
+                    slot.users += 1
+                    slot.lastUse = t.clock
+                    t.open[tenant] = slot
+                    return .ready(slot.log)
                 }
-                t.open[victim.key] = nil
+                if let gate = t.opening[tenant] { return .wait(gate) }
+                if t.open.count + t.opening.count >= options.maxOpenTenants {
+                    // Evict the least recently used environment nobody is using. Its last reference
+                    // goes with the slot, which closes it: never two handles on one environment.
+                    guard
+                        let victim = t.open.filter({ $0.value.users == 0 }).min(by: {
+                            $0.value.lastUse < $1.value.lastUse
+                        })
+                    else {
+                        throw LogError(
+                            .tooManyOpenTenants, "all \(options.maxOpenTenants) open tenant slots are busy; retry")
+                    }
+                    t.open[victim.key] = nil
+                }
+                let gate = OpeningGate()
+                t.opening[tenant] = gate
+                return .open(gate)
             }
-            // Opening under the table lock keeps one environment per tenant in this process.
-            let log = try TenantLog.open(
+            switch step {
+            case .ready(let log):
+                return log
+            case .wait(let gate):
+                gate.wait()  // then look again: open now, or the opener failed and this one tries
+            case .open(let gate):
+                return try open(tenant, create: create, gate: gate)
+            }
+        }
+    }
+
+    /// Opens `tenant`'s environment for `acquire`, outside the table lock: opening reads the
+    /// chain head and the dedup runs, may clear projections stored in an older format, and
+    /// creates a new tenant's files; under the lock, that stalled every other tenant's appends
+    /// and reads meanwhile. The `opening` entry keeps one environment per tenant in this process.
+    private func open(_ tenant: TenantID, create: Bool, gate: OpeningGate) throws(LogError) -> TenantLog {
+        defer { gate.finish() }
+        let log: TenantLog
+        do {
+            log = try TenantLog.open(
                 tenant: tenant, directory: tenantsDirectory, options: options, create: create,
                 committedBudget: committedBudget)
+        } catch {
+            table.withLock { t in t.opening[tenant] = nil }
+            throw error
+        }
+        table.withLock { t in
+            t.opening[tenant] = nil
             t.open[tenant] = Slot(log: log, users: 1, lastUse: t.clock)
-            opened = true
-            return log
         }
         // Projections that trail the log when it is opened (the last process stopped before
         // their turn, or this version cleared projections stored in another format) catch up
         // now, not at the tenant's next commit, which may never come.
-        if opened, log.projected.load(ordering: .relaxed) < log.committed.load(ordering: .relaxed) {
+        if log.projected.load(ordering: .relaxed) < log.committed.load(ordering: .relaxed) {
             scheduleProjections(log)
         }
         return log
