@@ -175,6 +175,11 @@ struct StoreTests {
         #expect(try store.withTenant(other, create: true) { $0.hasUnsyncedDirectories })
         _ = try store.issueToken(tenant: other, role: .agent)
         #expect(try store.withTenant(other, create: false) { $0.hasUnsyncedDirectories } == false)
+        // A directory left without its files (its creator stopped first) gets them now: synced too.
+        try FileManager.default.createDirectory(
+            atPath: dir.path + "/tenants/bare", withIntermediateDirectories: false,
+            attributes: [.posixPermissions: 0o700])
+        #expect(try store.withTenant(TenantID("bare")!, create: true) { $0.hasUnsyncedDirectories })
         // An existing tenant opened again has nothing to sync.
         store.close()
         let reopened = try LogStore(directory: dir.path, options: testOptions())

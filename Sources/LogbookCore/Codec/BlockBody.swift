@@ -29,19 +29,41 @@ enum BlockBody {
         w.group(capacity: n) { c in for i in events.indices { c.u8(events[i].type.rawValue) } }
         w.group(capacity: n) { c in for i in events.indices { c.u8(EventCodec.flags(of: events[i])) } }
 
-        // A block holds few distinct users: a linear search beats hashing until there are many.
-        var users: [UUID128: Int] = [:]
-        var userList: [UUID128] = []
-        var userIndex: [Int] = []
-        userIndex.reserveCapacity(events.count)
+        writeUsers(count: n, subject: { events[$0].subject }, into: &w)
         var actors = TableStrings()
         var actorIndex = ByteWriter(capacity: 16)
         let actorCount = events.indices.reduce(0) { $0 + (events[$1].actor == nil ? 0 : 1) }
         actorIndex.group(capacity: 10 * actorCount) { c in
             for i in events.indices { if let a = events[i].actor { actors.encode(a, into: &c) } }
         }
-        for i in events.indices {
-            if let s = events[i].subject {
+        actors.writeTable(into: &w)
+        w.raw(actorIndex.bytes)
+        writeTimes(
+            count: n, occurred: { events[$0].occurredAt.microseconds },
+            recorded: { (recordedAt ?? events[$0].recordedAt).microseconds }, duration: { events[$0].duration },
+            into: &w)
+
+        var strings = TableStrings()
+        var payloads = ByteWriter(capacity: 0)
+        let room = events.indices.reduce(0) { $0 + EventCodec.payloadBound(events[$1].data, TableStrings.self) }
+        payloads.group(capacity: room) { c in
+            for i in events.indices { EventCodec.encodePayload(events[i].data, into: &c, strings: &strings) }
+        }
+        strings.writeTable(into: &w)
+        w.raw(payloads.bytes)
+    }
+
+    /// The users column: the block's distinct subjects in order of first appearance, then one
+    /// index per event that has a subject.
+    @inline(__always)
+    static func writeUsers(count n: Int, subject: (Int) -> UserID?, into w: inout ByteWriter) {
+        // A block holds few distinct users: a linear search beats hashing until there are many.
+        var users: [UUID128: Int] = [:]
+        var userList: [UUID128] = []
+        var userIndex: [Int] = []
+        userIndex.reserveCapacity(n)
+        for i in 0..<n {
+            if let s = subject(i) {
                 if userList.count <= 32, let i = userList.firstIndex(of: s) {
                     userIndex.append(i)
                 } else if userList.count > 32, let i = users[s] {
@@ -57,44 +79,38 @@ enum BlockBody {
         w.varint(UInt64(userList.count))
         w.group(capacity: 16 * userList.count) { c in for u in userList { c.uuid(u) } }
         w.group(capacity: 10 * userIndex.count) { c in for i in userIndex { c.varint(UInt64(i)) } }
-        actors.writeTable(into: &w)
-        w.raw(actorIndex.bytes)
+    }
 
-        // Time columns: when every value of a column is a whole number of milliseconds (agents
-        // mostly send ms), store milliseconds; a scale byte says which columns are scaled.
-        let msOccurred = events.indices.allSatisfy { events[$0].occurredAt.microseconds % 1000 == 0 }
-        let recorded = { (i: Int) in recordedAt ?? events[i].recordedAt }
-        let msRecorded = events.indices.allSatisfy { recorded($0).microseconds % 1000 == 0 }
-        let msDuration = events.indices.allSatisfy { (events[$0].duration ?? 0) % 1000 == 0 }
+    /// The time columns, microseconds: occurred-at and recorded-at as deltas, then the
+    /// durations of the events that have one. When every value of a column is a whole number
+    /// of milliseconds (agents mostly send ms), it stores milliseconds; a scale byte says which
+    /// columns are scaled.
+    @inline(__always)
+    static func writeTimes(
+        count n: Int, occurred: (Int) -> Int64, recorded: (Int) -> Int64, duration: (Int) -> Int64?,
+        into w: inout ByteWriter
+    ) {
+        let msOccurred = (0..<n).allSatisfy { occurred($0) % 1000 == 0 }
+        let msRecorded = (0..<n).allSatisfy { recorded($0) % 1000 == 0 }
+        let msDuration = (0..<n).allSatisfy { (duration($0) ?? 0) % 1000 == 0 }
         w.u8((msOccurred ? 1 : 0) | (msRecorded ? 2 : 0) | (msDuration ? 4 : 0))
+        writeDeltas(count: n, occurred, scale: msOccurred ? 1000 : 1, into: &w)
+        writeDeltas(count: n, recorded, scale: msRecorded ? 1000 : 1, into: &w)
         w.group(capacity: 10 * n) { c in
-            var previous: Int64 = 0
-            for i in events.indices {
-                let v = events[i].occurredAt.microseconds / (msOccurred ? 1000 : 1)
-                c.svarint(v &- previous)
-                previous = v
-            }
+            for i in 0..<n { if let d = duration(i) { c.svarint(d / (msDuration ? 1000 : 1)) } }
         }
-        w.group(capacity: 10 * n) { c in
-            var previous: Int64 = 0
-            for i in events.indices {
-                let v = recorded(i).microseconds / (msRecorded ? 1000 : 1)
-                c.svarint(v &- previous)
-                previous = v
-            }
-        }
-        w.group(capacity: 10 * n) { c in
-            for i in events.indices { if let d = events[i].duration { c.svarint(d / (msDuration ? 1000 : 1)) } }
-        }
+    }
 
-        var strings = TableStrings()
-        var payloads = ByteWriter(capacity: 0)
-        let room = events.indices.reduce(0) { $0 + EventCodec.payloadBound(events[$1].data, TableStrings.self) }
-        payloads.group(capacity: room) { c in
-            for i in events.indices { EventCodec.encodePayload(events[i].data, into: &c, strings: &strings) }
+    @inline(__always)
+    private static func writeDeltas(count n: Int, _ column: (Int) -> Int64, scale: Int64, into w: inout ByteWriter) {
+        w.group(capacity: 10 * n) { c in
+            var previous: Int64 = 0
+            for i in 0..<n {
+                let v = column(i) / scale
+                c.svarint(v &- previous)
+                previous = v
+            }
         }
-        strings.writeTable(into: &w)
-        w.raw(payloads.bytes)
     }
 
     /// Where the id column of a body ends: after the event count and 16 bytes per event. Stored

@@ -53,6 +53,14 @@ public enum EventCodec {
         c.varint(sequence)
         c.svarint(e.occurredAt.microseconds)
         c.svarint(recordedAt.microseconds)
+        encodeTail(e, into: &c)
+    }
+
+    /// The part of the canonical form that follows recorded-at — flags, subject, actor,
+    /// duration, payload — which neither the log's sequence nor its clock changes
+    /// (`EncodedEvents` keeps it from before the commit). Room: `bound(of: e)`.
+    @inline(__always)
+    static func encodeTail(_ e: borrowing Event, into c: inout ByteCursor) {
         c.u8(flags(of: e))
         if let s = e.subject { c.uuid(s) }
         if let a = e.actor { c.string(a) }

@@ -42,20 +42,3 @@ public struct Event: Sendable, Hashable {
         data.value(of: key)
     }
 }
-
-extension Event {
-    /// A cheap upper-bound estimate of the event's encoded size, for batch byte limits.
-    var approximateSize: Int {
-        var n = 64 + (actor?.utf8.count ?? 0)
-        data.withUnsafeBufferPointer { f in  // in place: `for f in data` copies every field
-            for i in f.indices {
-                switch f[i].value {
-                case .string(let s): n += s.utf8.count + 4
-                case .fields(let fs): n += fs.count * 24
-                default: n += 12
-                }
-            }
-        }
-        return n
-    }
-}

@@ -150,6 +150,23 @@ public enum ChainHash {
         return SHA256.hash(padding: at, count: c.count)
     }
 
+    /// The same hash of event `i` of `batch`, whose canonical tail is `tail`.
+    @inline(__always)
+    static func event(
+        _ batch: borrowing EncodedEvents, _ i: Int, tail: UnsafeRawBufferPointer, sequence: UInt64,
+        recordedAt: Timestamp, scratch: EncodingScratch
+    ) -> Digest {
+        let bound = 1 + EncodedEvents.headBound + tail.count
+        let at = scratch.room(bound + SHA256.paddingRoom)
+        var c = ByteCursor(base: at, limit: bound)
+        c.u8(leafPrefix)
+        EncodedEvents.writeHead(
+            type: batch.types[i], id: batch.ids[i], sequence: sequence, occurred: batch.occurred[i],
+            recorded: recordedAt.microseconds, into: &c)
+        c.raw(tail)
+        return SHA256.hash(padding: at, count: c.count)
+    }
+
     /// The Merkle root of `leaves`: pairs hashed with a 0x01 prefix, an odd last node carried up.
     public static func merkleRoot(_ leaves: consuming [Digest]) -> Digest {
         precondition(!leaves.isEmpty, "a block has at least one event")

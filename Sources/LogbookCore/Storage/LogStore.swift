@@ -345,35 +345,60 @@ public final class LogStore: Sendable {
     /// Queues `events` for `tenant` and calls `completion` (on a commit thread) once they are
     /// durable or failed. Appends submitted to one tenant commit in submission order.
     ///
+    /// The events are encoded here, on the caller's thread (`EncodedEvents`), and the commit
+    /// works from that encoding; the objects themselves go on only to the live projections.
     /// `approximateBytes`, the events' size as the caller measured it (e.g. the JSON it parsed
-    /// them from), counts against `maxBatchBytes`; without it each event's size is estimated,
-    /// which reads every event's payload — on a thread that did not just make them, a cache
-    /// miss per event (5 % of the file ingester's thread).
+    /// them from), counts against `maxBatchBytes`; without it, the encoding's size does.
     ///
     /// - Throws: `.queueFull`, `.closed`, `.tooManyOpenTenants` synchronously; nothing is queued then.
     public func submit(
         _ events: consuming [Event], to tenant: TenantID, approximateBytes: Int? = nil,
         completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
     ) throws(LogError) {
-        guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
-        if events.isEmpty { return completion(.success([])) }
+        if events.isEmpty { return try submit(EncodedEvents(), events: [], to: tenant, completion: completion) }
         let n = events.count
+        // Room first: a caller that retries while the queues are full must not encode each time.
+        let log = try reserve(n, for: tenant)
+        let encoded = EncodedEvents(events)
+        let bytes = approximateBytes ?? encoded.tails.count + 40 * n
+        // Moved on, so that the commit holds the only reference (it stamps them in place).
+        let kept = committedBudget == nil ? [] : consume events
+        try enqueue(.init(encoded: encoded, events: kept, bytes: bytes, completion: completion), to: log)
+    }
+
+    /// Queues events already encoded (`EncodedEvents`), and `events`, the same as objects, when
+    /// the caller has them; as `submit(_:to:approximateBytes:completion:)`.
+    func submit(
+        _ encoded: consuming EncodedEvents, events: consuming [Event], to tenant: TenantID,
+        approximateBytes: Int? = nil,
+        completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
+    ) throws(LogError) {
+        guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
+        if encoded.isEmpty { return completion(.success([])) }
+        let log = try reserve(encoded.count, for: tenant)
+        let bytes = approximateBytes ?? encoded.tails.count + 40 * encoded.count
+        let kept = committedBudget == nil || events.count != encoded.count ? [] : consume events
+        try enqueue(.init(encoded: encoded, events: kept, bytes: bytes, completion: completion), to: log)
+    }
+
+    /// Counts `n` events against the store's queue bound and pins `tenant`'s log (creating the
+    /// tenant on first use); `enqueue` then queues them, or gives both back.
+    private func reserve(_ n: Int, for tenant: TenantID) throws(LogError) -> TenantLog {
+        guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
         let total = queuedEvents.add(n, ordering: .relaxed).newValue
         if total > options.maxQueuedEvents && total != n {
             queuedEvents.subtract(n, ordering: .relaxed)
             throw LogError(.queueFull, "the store's append queues hold \(options.maxQueuedEvents) events; retry later")
         }
-        let log: TenantLog
-        do { log = try acquire(tenant, create: true) } catch {
+        do { return try acquire(tenant, create: true) } catch {
             queuedEvents.subtract(n, ordering: .relaxed)
             throw error
         }
-        // In place: `reduce` would copy every event.
-        let bytes =
-            approximateBytes
-            ?? events.withUnsafeBufferPointer { e in e.indices.reduce(0) { $0 + e[$1].approximateSize } }
-        // Moved into the queue, so that the commit holds the only reference.
-        var append: TenantLog.PendingAppend? = .init(events: consume events, bytes: bytes, completion: completion)
+    }
+
+    private func enqueue(_ append: consuming TenantLog.PendingAppend, to log: TenantLog) throws(LogError) {
+        let n = append.encoded.count
+        var append: TenantLog.PendingAppend? = consume append
         let schedule = log.queue.withLock { q -> Bool? in
             if q.queuedEvents > 0 && q.queuedEvents + n > options.maxQueuedEventsPerTenant { return nil }
             q.pending.append(append.take()!)
@@ -383,9 +408,9 @@ public final class LogStore: Sendable {
             return true
         }
         guard let schedule else {
-            release(tenant)
+            release(log.tenant)
             queuedEvents.subtract(n, ordering: .relaxed)
-            throw LogError(.queueFull, "tenant \(tenant)'s append queue is full; retry later")
+            throw LogError(.queueFull, "tenant \(log.tenant)'s append queue is full; retry later")
         }
         inFlight.add(1, ordering: .relaxed)
         if schedule { scheduler.schedule(log) }
@@ -404,25 +429,35 @@ public final class LogStore: Sendable {
             var bytes = 0
             while let first = q.pending.first,
                 batch.isEmpty
-                    || (n + first.events.count <= options.maxBatchEvents
+                    || (n + first.encoded.count <= options.maxBatchEvents
                         && bytes + first.bytes <= options.maxBatchBytes)
             {
-                n += first.events.count
+                n += first.encoded.count
                 bytes += first.bytes
                 batch.append(q.pending.removeFirst())
             }
             return batch
         }
-        // Counts first: a single request's events are moved into the commit (not shared with
-        // the batch), so that the commit can stamp the ones it keeps for the projections in place.
-        let counts = batch.map(\.events.count)
+        // Counts first: a single request's batch is moved into the commit (not shared with
+        // the queue entry), so that the commit can stamp the events it keeps for the
+        // projections in place.
+        let counts = batch.map(\.encoded.count)
         let total = counts.reduce(0, +)
+        var encoded = EncodedEvents()
         var events: [Event] = []
-        if batch.count == 1 { swap(&events, &batch[0].events) } else { events = batch.flatMap(\.events) }
+        if batch.count == 1 {
+            swap(&encoded, &batch[0].encoded)
+            swap(&events, &batch[0].events)
+        } else {
+            encoded.reserve(total, bytes: batch.reduce(0) { $0 + $1.encoded.tails.count })
+            for p in batch { encoded.append(contentsOf: p.encoded) }
+            // Objects only when every part has them (the projections decode the rest).
+            if batch.allSatisfy({ $0.events.count == $0.encoded.count }) { events = batch.flatMap(\.events) }
+        }
         let result: Result<[AppendOutcome], LogError>
         let started = DispatchTime.now().uptimeNanoseconds
         do {
-            result = .success(try log.commit(consume events))  // moved: the commit stamps them in place
+            result = .success(try log.commit(consume encoded, events: consume events))
             metrics.commitDuration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - started)
             metrics.commitBatchEvents.record(total)
         } catch {

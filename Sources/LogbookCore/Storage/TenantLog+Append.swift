@@ -3,21 +3,26 @@ import LogbookLMDB
 import LogbookZstd
 
 extension TenantLog {
-    /// Commits `events` in one durable write transaction: duplicates are answered with the
+    /// Commits a batch in one durable write transaction: duplicates are answered with the
     /// original sequence, the rest get the next sequences, blocks are appended and chained,
     /// and the dedup index and chain head are updated. Runs on a commit worker thread.
     ///
     /// All or nothing: when it throws, nothing was written and the in-memory head is unchanged.
     ///
-    /// `events` is consumed: when the caller hands over the only reference, the events kept
-    /// for the live projections get their sequence and recorded-at in place, not in copies.
+    /// The commit reads `encoded` only. `events`, the same events as objects, are there for the
+    /// live projections (empty when the store keeps none); consumed, so that the ones kept get
+    /// their sequence and recorded-at in place, not in copies.
     @available(*, noasync)
-    func commit(_ events: consuming [Event]) throws(LogError) -> [AppendOutcome] {
+    func commit(
+        _ encoded: consuming EncodedEvents, events: consuming [Event] = []
+    ) throws(LogError)
+        -> [AppendOutcome]
+    {
         var newHead = head
         var newRuns = dedupRuns
         var newDeactivated = deactivated
         var outcomes: [AppendOutcome] = []
-        outcomes.reserveCapacity(events.count)
+        outcomes.reserveCapacity(encoded.count)
         var recordedAt = Timestamp(microseconds: 0)
         // A dictionary trained since the last commit: stored and used from this commit on.
         let trained = training.peek()
@@ -33,33 +38,36 @@ extension TenantLog {
                 if newHead.lastSequence >= nextTrainingAt {
                     try startTraining(txn)
                 }
-                let keys = events.withUnsafeBufferPointer { TenantLog.sortedIDKeys($0) }
-                let stored = try lookupDuplicates(
-                    sortedKeys: keys, id: { events[$0].id }, runs: newRuns, in: txn)
+                let ids = encoded.ids
+                let keys = TenantLog.sortedIDKeys(ids)
+                let stored = try lookupDuplicates(sortedKeys: keys, id: { ids[$0] }, runs: newRuns, in: txn)
                 let now = max(options.clock(), newHead.lastRecorded)
                 recordedAt = now
-                // The new events keep the caller's array unless some are not stored; sequences
-                // and recorded-at are passed alongside.
+                // The new events keep the batch unless some are not stored; sequences and
+                // recorded-at are passed alongside.
                 var batch = BatchView(
-                    first: newHead.lastSequence + 1, fresh: [], ids: IDTable(capacity: events.count))
-                batch.fresh.reserveCapacity(events.count)
+                    first: newHead.lastSequence + 1, fresh: [], ids: IDTable(capacity: encoded.count))
+                batch.fresh.reserveCapacity(encoded.count)
                 var overlay = CorrectionOverlay()
-                for i in events.indices {
-                    let id = events[i].id
+                for i in 0..<encoded.count {
+                    let id = ids[i]
                     if let duplicate = batch.ids[id] ?? stored[i] {
                         outcomes.append(.duplicate(sequence: duplicate))
                         continue
                     }
-                    if let user = events[i].subject, !newDeactivated.isEmpty, newDeactivated.contains(user),
-                        !TenantLog.concernsDeactivatedUsers(events[i].type)
+                    let type = encoded.types[i]
+                    let subject = encoded.subjects[i]
+                    if let user = subject, !newDeactivated.isEmpty, newDeactivated.contains(user),
+                        !TenantLog.concernsDeactivatedUsers(type)
                     {
                         outcomes.append(.refused(.userDeactivated))
                         continue
                     }
                     let sequence = batch.first + UInt64(batch.fresh.count)
-                    let type = events[i].type
                     if type == .eventCorrected || type == .eventRetracted {
-                        switch try checkCorrection(events, i, batch: batch, overlay: overlay, in: txn) {
+                        // Rare: these few are decoded to check their rules.
+                        let event = { (j: Int) in encoded.event(j, sequence: 0, recordedAt: now) }
+                        switch try checkCorrection(event, i, batch: batch, overlay: overlay, in: txn) {
                         case .failure(let refusal):
                             outcomes.append(.refused(refusal))
                             continue
@@ -72,7 +80,7 @@ extension TenantLog {
                         }
                     }
                     // Deactivation takes effect from the next event on, also within this batch.
-                    if let user = events[i].subject {
+                    if let user = subject {
                         if type == .userDeactivated {
                             newDeactivated.insert(user)
                         } else if type == .userReactivated {
@@ -83,19 +91,19 @@ extension TenantLog {
                     batch.fresh.append(i)
                     outcomes.append(.appended(sequence: sequence))
                 }
-                let fresh = batch.fresh.count == events.count ? events : batch.fresh.map { events[$0] }
+                let allFresh = batch.fresh.count == encoded.count
+                let fresh = allFresh ? encoded : encoded.selecting(batch.fresh)
                 let first = newHead.lastSequence + 1
                 var start = 0
                 while start < fresh.count {
                     let end = min(start + options.maxBlockEvents, fresh.count)
                     try writeBlock(
-                        fresh[start..<end], firstSequence: first + UInt64(start), recordedAt: now, txn: txn,
+                        fresh, start..<end, firstSequence: first + UInt64(start), recordedAt: now, txn: txn,
                         head: &newHead)
                     start = end
                 }
                 // All new (the usual case): the batch's sorted keys are already the new run's.
-                let freshKeys =
-                    fresh.count == events.count ? keys : fresh.withUnsafeBufferPointer { TenantLog.sortedIDKeys($0) }
+                let freshKeys = allFresh ? keys : TenantLog.sortedIDKeys(fresh.ids)
                 try recordIDs(freshKeys, firstSequence: first, runs: &newRuns, in: txn)
                 try writeCorrections(overlay, in: txn)
                 if newDeactivated != deactivated {
@@ -126,33 +134,52 @@ extension TenantLog {
         }
         // For the live projections, unless the store-wide budget is spent anyway.
         if let budget = committedBudget, budget.inUse < budget.limit {
-            // Moved, not copied: with `events` still alive, the stamping below copied the whole
-            // array (a retain of every string and payload, and a release when it died).
-            var committed = consume events
-            var kept = 0
-            for (i, outcome) in outcomes.enumerated() {
-                guard case .appended(let sequence) = outcome else { continue }
-                if kept != i { committed.swapAt(kept, i) }
-                committed[kept].sequence = sequence
-                committed[kept].recordedAt = recordedAt
-                kept += 1
-            }
-            committed.removeLast(committed.count - kept)
-            rememberCommitted(committed)
+            rememberCommitted(
+                TenantLog.stamped(consume events, encoded, outcomes: outcomes, recordedAt: recordedAt))
         }
         return outcomes
     }
 
-    /// Encodes, hashes, compresses and appends one block.
-    private func writeBlock(
-        _ events: ArraySlice<Event>, firstSequence: UInt64, recordedAt: Timestamp, txn: borrowing WriteTransaction,
-        head: inout ChainHead
-    ) throws {
-        let (leaves, minO, maxO) = events.withUnsafeBufferPointer {
-            TenantLog.eventHashes($0, firstSequence: firstSequence, recordedAt: recordedAt, scratch: scratch)
+    /// The appended events of a commit, with their sequences and recorded-at: `events` stamped
+    /// in place when the batch came with them, else decoded from `encoded`.
+    private static func stamped(
+        _ events: consuming [Event], _ encoded: borrowing EncodedEvents, outcomes: [AppendOutcome],
+        recordedAt: Timestamp
+    ) -> [Event] {
+        guard events.count == encoded.count else {
+            return outcomes.indices.compactMap { i in
+                guard case .appended(let sequence) = outcomes[i] else { return nil }
+                return encoded.event(i, sequence: sequence, recordedAt: recordedAt)
+            }
         }
+        // Moved, not copied: with the caller's array still alive, stamping copied the whole
+        // array (a retain of every string and payload, and a release when it died).
+        var committed = consume events
+        var kept = 0
+        for (i, outcome) in outcomes.enumerated() {
+            guard case .appended(let sequence) = outcome else { continue }
+            if kept != i { committed.swapAt(kept, i) }
+            committed[kept].sequence = sequence
+            committed[kept].recordedAt = recordedAt
+            kept += 1
+        }
+        committed.removeLast(committed.count - kept)
+        return committed
+    }
+
+    /// Encodes, hashes, compresses and appends one block of events `range` of `batch`.
+    private func writeBlock(
+        _ batch: borrowing EncodedEvents, _ range: Range<Int>, firstSequence: UInt64, recordedAt: Timestamp,
+        txn: borrowing WriteTransaction, head: inout ChainHead
+    ) throws {
+        let leaves = TenantLog.eventHashes(
+            batch, range, firstSequence: firstSequence, recordedAt: recordedAt, scratch: scratch)
+        let occurred = batch.occurred[range]
+        let (minO, maxO) = (
+            Timestamp(microseconds: occurred.min()!), Timestamp(microseconds: occurred.max()!)
+        )
         let root = ChainHash.merkleRoot(leaves)
-        let body = BlockBody.encode(events, recordedAt: recordedAt)
+        let body = BlockBody.encode(batch, range, recordedAt: recordedAt)
         let dict = try dictionary(head.dictionaryID)
         // The id column goes as it is, the rest through zstd (`Codec.zstdAfterIDs`).
         let codec = options.blockCodec
@@ -167,7 +194,7 @@ extension TenantLog {
                 UnsafeRawBufferPointer(rebasing: raw[plain...]), dictionary: dict, appendingTo: &compressed)
         }
         var header = BlockHeader(
-            codec: codec, count: UInt32(events.count), firstSequence: firstSequence, minOccurred: minO,
+            codec: codec, count: UInt32(range.count), firstSequence: firstSequence, minOccurred: minO,
             maxOccurred: maxO, minRecorded: recordedAt, maxRecorded: recordedAt,
             dictionaryID: head.dictionaryID, rawSize: UInt32(body.count), bodySize: UInt32(compressed.count),
             previousHash: head.lastHash, eventsRoot: root)
@@ -194,45 +221,24 @@ extension TenantLog {
         head.logBytes += UInt64(size)
     }
 
-    /// Reads the first byte of each string in each event's payload, and nothing else: a
-    /// commit's events were decoded a while ago, on another thread, and have left the caches;
-    /// the hashing loop that follows waited for each event's payload in turn (its first load
-    /// of it was a seventh of a commit's time). In a loop that does nothing else, the loads
-    /// of many events are in flight at once, and hashing and encoding find them cached. No
-    /// retain on the way (a binding of the string would be one): an atomic write per string
-    /// would have serialised the loads again. Returns a value made from the bytes, for
-    /// `keepAlive`: the loads must not be optimised away.
-    @inline(never)
-    static func warmUp(_ events: UnsafeBufferPointer<Event>) -> UInt8 {
-        var x: UInt8 = 0
-        for i in events.indices {
-            for f in 0..<events[i].data.count { x &+= events[i].data[f].value.firstStringByte }
-        }
-        return x
-    }
-
-    /// Takes a value and does nothing with it, unoptimised, so that what computed it stays.
-    @_optimize(none)
-    static func keepAlive(_ value: UInt8) {}
-
-    /// The events' hashes and their occurred-at range. Static, with the scratch buffer passed
-    /// in: inside a loop over the log's own properties, every iteration paid an exclusivity
-    /// check and a copy of the event.
+    /// The hashes of events `range` of `batch`. Static, with the scratch buffer passed in:
+    /// inside a loop over the log's own properties, every iteration paid an exclusivity check.
     private static func eventHashes(
-        _ events: UnsafeBufferPointer<Event>, firstSequence: UInt64, recordedAt: Timestamp, scratch: EncodingScratch
-    ) -> (leaves: [Digest], min: Timestamp, max: Timestamp) {
-        keepAlive(warmUp(events))
+        _ batch: borrowing EncodedEvents, _ range: Range<Int>, firstSequence: UInt64, recordedAt: Timestamp,
+        scratch: EncodingScratch
+    ) -> [Digest] {
         var leaves: [Digest] = []
-        leaves.reserveCapacity(events.count)
-        var minO = Timestamp.max, maxO = Timestamp.min
-        for i in events.indices {
-            let sequence = firstSequence + UInt64(i)
-            leaves.append(
-                ChainHash.event(events[i], sequence: sequence, recordedAt: recordedAt, scratch: scratch))
-            minO = min(minO, events[i].occurredAt)
-            maxO = max(maxO, events[i].occurredAt)
+        leaves.reserveCapacity(range.count)
+        batch.tails.withUnsafeBytes { tails in
+            for i in range {
+                let tail = UnsafeRawBufferPointer(rebasing: tails[batch.starts[i]..<batch.starts[i + 1]])
+                leaves.append(
+                    ChainHash.event(
+                        batch, i, tail: tail, sequence: firstSequence + UInt64(i - range.lowerBound),
+                        recordedAt: recordedAt, scratch: scratch))
+            }
         }
-        return (leaves, minO, maxO)
+        return leaves
     }
 
     /// Admin-side types, which still concern a deactivated user; everything else their agent or

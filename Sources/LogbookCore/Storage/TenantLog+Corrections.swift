@@ -38,9 +38,10 @@ extension TenantLog {
 
     /// The root (the original) a correction or retraction applies to, or why it is refused.
     func checkCorrection(
-        _ events: [Event], _ i: Int, batch: BatchView, overlay: CorrectionOverlay, in txn: borrowing WriteTransaction
+        _ batchEvent: (Int) -> Event, _ i: Int, batch: BatchView, overlay: CorrectionOverlay,
+        in txn: borrowing WriteTransaction
     ) throws -> Result<(root: UInt64, occurred: Int64), AppendOutcome.Refusal> {
-        let e = events[i]
+        let e = batchEvent(i)
         // The validator guarantees a target of one of these two forms.
         var target: UInt64?
         switch e[.target] {
@@ -65,7 +66,7 @@ extension TenantLog {
         }
         let original: Event?
         if root >= batch.first {
-            original = events[batch.fresh[Int(root - batch.first)]]
+            original = batchEvent(batch.fresh[Int(root - batch.first)])
         } else {
             original = try event(at: root, in: txn)
         }

@@ -60,10 +60,10 @@ extension TenantLog {
     /// The run entries of a batch's ids, sorted: `dedupPrefix(id) << 24 | i` for the id at
     /// index `i`. Lookups walk the runs in this order; when every event of the batch is new,
     /// the same keys are its new run.
-    static func sortedIDKeys(_ events: UnsafeBufferPointer<Event>) -> [UInt64] {
-        precondition(UInt64(events.count) < TenantLog.maxRunSpan, "a commit larger than a dedup run can span")
-        var keys = [UInt64](repeating: 0, count: events.count)
-        for i in events.indices { keys[i] = TenantLog.dedupPrefix(events[i].id) << 24 | UInt64(i) }
+    static func sortedIDKeys(_ ids: [EventID]) -> [UInt64] {
+        precondition(UInt64(ids.count) < TenantLog.maxRunSpan, "a commit larger than a dedup run can span")
+        var keys = [UInt64](repeating: 0, count: ids.count)
+        for i in ids.indices { keys[i] = TenantLog.dedupPrefix(ids[i]) << 24 | UInt64(i) }
         keys.sort()
         return keys
     }

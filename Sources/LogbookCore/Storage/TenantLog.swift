@@ -80,6 +80,8 @@ final class TenantLog: @unchecked Sendable {
     }
 
     struct PendingAppend {
+        var encoded: EncodedEvents
+        /// The same events as objects, for the live projections; empty when none are kept.
         var events: [Event]
         /// Approximate encoded size, for the batch byte bound.
         var bytes: Int
@@ -105,7 +107,7 @@ final class TenantLog: @unchecked Sendable {
         -> TenantLog
     {
         let path = directory + "/" + tenant.rawValue
-        var created = false
+        var unsynced: [String] = []  // directories that get new entries here
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             guard create else { throw LogError(.tenantNotFound, "tenant \(tenant) does not exist") }
@@ -113,8 +115,11 @@ final class TenantLog: @unchecked Sendable {
                 throw LogError(
                     .io, "cannot create the directory of tenant \(tenant): \(String(cString: strerror(errno)))")
             }
-            created = true
+            unsynced.append(directory)
         }
+        // LMDB makes data.mdb (and lock.mdb) when they are missing: a new tenant, or one whose
+        // creator stopped before opening its environment.
+        if create && !FileManager.default.fileExists(atPath: path + "/data.mdb") { unsynced.append(path) }
         do {
             var envOptions = Environment.Options()
             envOptions.mapSize = options.mapSize
@@ -126,7 +131,7 @@ final class TenantLog: @unchecked Sendable {
             // loss along with the first write anyone is told is durable. Synced here they cost
             // the appender that opened the tenant two fsyncs, under the store's table lock and
             // behind every commit's writes: a tenth of a hundred-tenant ingest's first second.
-            if created { log.unsyncedDirectories.withLock { $0 = [directory, path] } }
+            if !unsynced.isEmpty { log.unsyncedDirectories.withLock { $0 = unsynced } }
             return log
         } catch let error as LogError {
             throw error
@@ -222,8 +227,8 @@ final class TenantLog: @unchecked Sendable {
         }
     }
 
-    /// Whether the tenant was created by this handle and no durable write has synced its
-    /// directory entries yet.
+    /// Whether this handle created the tenant's directory or files and no durable write has
+    /// synced their entries yet.
     var hasUnsyncedDirectories: Bool { unsyncedDirectories.withLock { !$0.isEmpty } }
 
     /// fsyncs a directory so that entries created in it are durable.

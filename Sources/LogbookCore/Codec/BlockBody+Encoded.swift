@@ -1,0 +1,139 @@
+import Foundation
+
+extension BlockBody {
+    /// Encodes events `range` of `batch` as if they had `recordedAt`: the same bytes that
+    /// `encode(_:recordedAt:)` makes of the events themselves, read from their canonical tails.
+    static func encode(_ batch: EncodedEvents, _ range: Range<Int>, recordedAt: Timestamp) -> [UInt8] {
+        batch.tails.withUnsafeBytes { tailBytes in
+            let n = range.count
+            let tails = range.map {
+                EncodedTail(UnsafeRawBufferPointer(rebasing: tailBytes[batch.starts[$0]..<batch.starts[$0 + 1]]))
+            }
+            var w = ByteWriter(capacity: n * 64)
+            w.varint(UInt64(n))
+            w.group(capacity: 16 * n) { c in for i in range { c.uuid(batch.ids[i]) } }
+            w.group(capacity: n) { c in for i in range { c.u8(batch.types[i].rawValue) } }
+            w.group(capacity: n) { c in for t in tails { c.u8(t.flags) } }
+            writeUsers(count: n, subject: { batch.subjects[range.lowerBound + $0] }, into: &w)
+
+            var actors = TableBytes()
+            var actorIndex = ByteWriter(capacity: 16)
+            actorIndex.group(capacity: 10 * n) { c in
+                for t in tails { if let a = t.actor { actors.encode(a, into: &c) } }
+            }
+            actors.writeTable(into: &w)
+            w.raw(actorIndex.bytes)
+            writeTimes(
+                count: n, occurred: { batch.occurred[range.lowerBound + $0] },
+                recorded: { _ in recordedAt.microseconds },
+                duration: { tails[$0].duration }, into: &w)
+
+            // A string's index takes at most 10 bytes where its inline form took at least 1.
+            var strings = TableBytes()
+            var payloads = ByteWriter(capacity: 0)
+            let room = tails.reduce(0) { $0 + 10 * $1.payload.count }
+            payloads.group(capacity: room) { c in
+                for t in tails {
+                    var r = ByteReader(t.payload)
+                    do {
+                        try transcodePayload(&r, into: &c, strings: &strings)
+                    } catch {
+                        preconditionFailure("an encoded payload reads back: \(error)")
+                    }
+                }
+            }
+            strings.writeTable(into: &w)
+            w.raw(payloads.bytes)
+            return w.bytes
+        }
+    }
+
+    /// Copies a canonical payload, its strings replaced by indexes into `strings`
+    /// (`EventCodec.encodePayload` with `TableStrings`, from bytes).
+    private static func transcodePayload(
+        _ r: inout ByteReader, into c: inout ByteCursor, strings: inout TableBytes
+    ) throws(CodecError) {
+        let n = try r.varint()
+        c.varint(n)
+        for _ in 0..<n {
+            c.u8(try r.u8())  // key
+            let tag = try r.u8()
+            c.u8(tag)
+            switch tag {
+            case EventCodec.Tag.int, EventCodec.Tag.time: c.svarint(try r.svarint())
+            case EventCodec.Tag.double: c.u64(try r.u64())
+            case EventCodec.Tag.string: strings.encode(try r.bytes(try r.count()), into: &c)
+            case EventCodec.Tag.uuid: c.raw(try r.bytes(16))
+            case EventCodec.Tag.fields: try transcodePayload(&r, into: &c, strings: &strings)
+            default: break  // null, false, true: the tag is the value
+            }
+        }
+    }
+}
+
+/// `TableStrings` for strings given as bytes: the same table, in the same order, with the
+/// entries kept in one buffer.
+struct TableBytes {
+    /// The entries' bytes, one after another.
+    private var bytes: [UInt8] = []
+    /// Per entry: where it starts in `bytes`, and one more: where the last one ends.
+    private var starts: [Int] = [0]
+    private var hashes: [UInt64] = []
+    /// Open-addressing slots: 1 + index of an entry, 0 when empty.
+    private var slots: [Int32] = []
+
+    var count: Int { hashes.count }
+
+    mutating func encode(_ s: UnsafeRawBufferPointer, into c: inout ByteCursor) {
+        if slots.isEmpty { slots = Array(repeating: 0, count: 64) }
+        let h = TableStrings.hash(s)
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while slots[slot] != 0 {
+            let i = Int(slots[slot]) - 1
+            if hashes[i] == h && entryEquals(i, s) {
+                c.varint(UInt64(i))
+                return
+            }
+            slot = (slot + 1) & mask
+        }
+        let i = count
+        slots[slot] = Int32(i + 1)
+        bytes.append(contentsOf: s)
+        starts.append(bytes.count)
+        hashes.append(h)
+        c.varint(UInt64(i))
+        if count * 2 > slots.count { grow() }
+    }
+
+    private func entryEquals(_ i: Int, _ s: UnsafeRawBufferPointer) -> Bool {
+        let (start, end) = (starts[i], starts[i + 1])
+        guard end - start == s.count else { return false }
+        return bytes.withUnsafeBytes { b in
+            s.isEmpty || memcmp(b.baseAddress! + start, s.baseAddress!, s.count) == 0
+        }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (i, h) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(i + 1)
+        }
+    }
+
+    /// The table as `TableStrings.writeTable` writes it.
+    func writeTable(into w: inout ByteWriter) {
+        w.varint(UInt64(count))
+        w.group(capacity: 10 * count + bytes.count) { c in
+            bytes.withUnsafeBytes { b in
+                for i in 0..<count {
+                    c.varint(UInt64(starts[i + 1] - starts[i]))
+                    c.raw(UnsafeRawBufferPointer(rebasing: b[starts[i]..<starts[i + 1]]))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+/// A batch of events on their way to the log, in their canonical form (`EventCodec`) less the
+/// sequence and recorded-at a commit assigns: per event its id, type, subject and occurred-at,
+/// which the commit decides by, and its tail — flags, subject, actor, duration, payload — in
+/// one buffer for the whole batch.
+///
+/// Made where the events are made (the HTTP route, the file ingester's parsing threads) or
+/// where they are handed to the store, while they are in that thread's cache: the commit then
+/// hashes and encodes its blocks from this contiguous buffer, instead of chasing every event's
+/// payload array and strings through memory that another thread wrote a while ago (its first
+/// touch of them was most of its time in encoding).
+struct EncodedEvents: Sendable {
+    private(set) var ids: [EventID] = []
+    private(set) var types: [EventType] = []
+    private(set) var subjects: [UserID?] = []
+    private(set) var occurred: [Int64] = []
+    /// Where each event's tail starts in `tails`, and one more entry: where the last one ends.
+    private(set) var starts: [Int] = [0]
+    private(set) var tails: [UInt8] = []
+
+    init() {}
+
+    init(_ events: borrowing [Event]) {
+        reserve(events.count, bytes: events.count * 96)
+        events.withUnsafeBufferPointer { e in for i in e.indices { append(e[i]) } }
+    }
+
+    var count: Int { ids.count }
+    var isEmpty: Bool { ids.isEmpty }
+
+    mutating func reserve(_ events: Int, bytes: Int) {
+        ids.reserveCapacity(events)
+        types.reserveCapacity(events)
+        subjects.reserveCapacity(events)
+        occurred.reserveCapacity(events)
+        starts.reserveCapacity(events + 1)
+        tails.reserveCapacity(bytes)
+    }
+
+    mutating func append(_ e: borrowing Event) {
+        ids.append(e.id)
+        types.append(e.type)
+        subjects.append(e.subject)
+        occurred.append(e.occurredAt.microseconds)
+        var w = ByteWriter(capacity: 0)
+        swap(&w.bytes, &tails)
+        w.group(capacity: EventCodec.bound(of: e)) { EventCodec.encodeTail(e, into: &$0) }
+        swap(&w.bytes, &tails)
+        starts.append(tails.count)
+    }
+
+    /// Appends all of `other`'s events (several appends committed together).
+    mutating func append(contentsOf other: EncodedEvents) {
+        let base = tails.count
+        ids.append(contentsOf: other.ids)
+        types.append(contentsOf: other.types)
+        subjects.append(contentsOf: other.subjects)
+        occurred.append(contentsOf: other.occurred)
+        starts.append(contentsOf: other.starts.dropFirst().lazy.map { $0 + base })
+        tails.append(contentsOf: other.tails)
+    }
+
+    /// Appends event `i` of `other`.
+    mutating func append(_ i: Int, of other: borrowing EncodedEvents) {
+        ids.append(other.ids[i])
+        types.append(other.types[i])
+        subjects.append(other.subjects[i])
+        occurred.append(other.occurred[i])
+        tails.append(contentsOf: other.tails[other.starts[i]..<other.starts[i + 1]])
+        starts.append(tails.count)
+    }
+
+    /// The events at `indices`, in that order.
+    func selecting(_ indices: [Int]) -> EncodedEvents {
+        var out = EncodedEvents()
+        out.reserve(indices.count, bytes: tails.count)
+        for i in indices { out.append(i, of: self) }
+        return out
+    }
+
+    /// Event `i` with `sequence` and `recordedAt`, decoded (for the rules of corrections and
+    /// for the live projections).
+    func event(_ i: Int, sequence: UInt64, recordedAt: Timestamp) -> Event {
+        var w = ByteWriter(capacity: 64 + starts[i + 1] - starts[i])
+        Self.writeHead(
+            type: types[i], id: ids[i], sequence: sequence, occurred: occurred[i], recorded: recordedAt.microseconds,
+            into: &w)
+        tails.withUnsafeBytes { w.raw(UnsafeRawBufferPointer(rebasing: $0[starts[i]..<starts[i + 1]])) }
+        do {
+            return try w.bytes.withUnsafeBytes { try EventCodec.decode($0) }
+        } catch {
+            preconditionFailure("an encoded event decodes: \(error)")
+        }
+    }
+
+    /// The canonical form's head: version, type, id, sequence, occurred-at, recorded-at.
+    static func writeHead(
+        type: EventType, id: EventID, sequence: UInt64, occurred: Int64, recorded: Int64, into w: inout ByteWriter
+    ) {
+        w.group(capacity: headBound) { c in
+            writeHead(type: type, id: id, sequence: sequence, occurred: occurred, recorded: recorded, into: &c)
+        }
+    }
+
+    @inline(__always)
+    static func writeHead(
+        type: EventType, id: EventID, sequence: UInt64, occurred: Int64, recorded: Int64, into c: inout ByteCursor
+    ) {
+        c.u8(EventCodec.version)
+        c.u8(type.rawValue)
+        c.uuid(id)
+        c.varint(sequence)
+        c.svarint(occurred)
+        c.svarint(recorded)
+    }
+
+    /// The most bytes a head takes: version, type, id and three varints.
+    static let headBound = 1 + 1 + 16 + 3 * 10
+}
+
+/// One event's tail read back: the fields a block stores in columns, and its payload's bytes.
+struct EncodedTail {
+    var flags: UInt8
+    var actor: UnsafeRawBufferPointer?
+    var duration: Int64?
+    /// The canonical payload: field count, then key, tag and value per field, strings inline.
+    var payload: UnsafeRawBufferPointer
+
+    /// Reads a tail this process encoded (`EncodedEvents.append`): trusted bytes.
+    init(_ bytes: UnsafeRawBufferPointer) {
+        var r = ByteReader(bytes)
+        do {
+            flags = try r.u8()
+            if flags & EventCodec.Flag.subject != 0 { _ = try r.bytes(16) }
+            actor = flags & EventCodec.Flag.actor != 0 ? try r.bytes(try r.count()) : nil
+            duration = flags & EventCodec.Flag.duration != 0 ? try r.svarint() : nil
+            payload = UnsafeRawBufferPointer(rebasing: bytes[r.offset...])
+        } catch {
+            preconditionFailure("an encoded tail reads back: \(error)")
+        }
+    }
+}
