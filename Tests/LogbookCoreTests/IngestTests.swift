@@ -67,4 +67,32 @@ struct IngestTests {
         #expect(second.appended == 0 && second.duplicates == 50)
         #expect(try store.lastSequence(TenantID("acme")!) == 50)
     }
+
+    @Test("a file's events reach the live projections, read from the log: the same daily rows as appended events give")
+    func projectionsFromTheLog() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.path + "/in.ndjson"
+        try ((1...40).map { line($0) }.joined(separator: "\n")).write(toFile: path, atomically: true, encoding: .utf8)
+        var o = testOptions()
+        o.projectionThreads = 1
+        let fromFile = try LogStore(directory: dir.path + "/file", options: o)
+        defer { fromFile.close() }
+        #expect(try NDJSONIngester(store: fromFile).ingest(path: path).appended == 40)
+        // The same events through the append API, which keeps them in memory for the projections.
+        let appended = try LogStore(directory: dir.path + "/api", options: o)
+        defer { appended.close() }
+        let validator = EventValidator(now: Timestamp.now())
+        let events = try (1...40).map { i in
+            try Array(line(i).utf8).withUnsafeBytes { try validator.validate(line: $0).event }
+        }
+        _ = try await appended.append(events, to: TenantID("acme")!)
+        let tenant = TenantID("acme")!
+        let user = UUID128("6b9f2ec5-1cfd-4033-aa22-a9dc692301fc")!
+        for store in [fromFile, appended] {
+            #expect(try await store.waitForProjections(tenant, through: 40, timeout: .seconds(20)))
+        }
+        let rows = try fromFile.daily(tenant, user: user, from: "2025-01-01", to: "2025-01-01")
+        #expect(!rows.isEmpty)
+        #expect(rows == (try appended.daily(tenant, user: user, from: "2025-01-01", to: "2025-01-01")))
+    }
 }

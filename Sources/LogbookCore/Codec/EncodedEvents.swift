@@ -3,8 +3,8 @@
 /// which the commit decides by, and its tail — flags, subject, actor, duration, payload — in
 /// one buffer for the whole batch.
 ///
-/// Made where the events are made (the HTTP route, the file ingester's parsing threads) or
-/// where they are handed to the store, while they are in that thread's cache: the commit then
+/// Made where the events are made (the file ingester's parsing threads) or where they are
+/// handed to the store (`LogStore.submit`), while they are in that thread's cache: the commit then
 /// hashes and encodes its blocks from this contiguous buffer, instead of chasing every event's
 /// payload array and strings through memory that another thread wrote a while ago (its first
 /// touch of them was most of its time in encoding).
@@ -77,8 +77,7 @@ struct EncodedEvents: Sendable {
         return out
     }
 
-    /// Event `i` with `sequence` and `recordedAt`, decoded (for the rules of corrections and
-    /// for the live projections).
+    /// Event `i` with `sequence` and `recordedAt`, decoded (for the rules of corrections).
     func event(_ i: Int, sequence: UInt64, recordedAt: Timestamp) -> Event {
         var w = ByteWriter(capacity: 64 + starts[i + 1] - starts[i])
         Self.writeHead(

@@ -10,8 +10,8 @@ extension TenantLog {
     /// All or nothing: when it throws, nothing was written and the in-memory head is unchanged.
     ///
     /// The commit reads `encoded` only. `events`, the same events as objects, are there for the
-    /// live projections (empty when the store keeps none); consumed, so that the ones kept get
-    /// their sequence and recorded-at in place, not in copies.
+    /// live projections (empty when the store keeps none or the caller never made them);
+    /// consumed, so that the ones kept get their sequence and recorded-at in place, not in copies.
     @available(*, noasync)
     func commit(
         _ encoded: consuming EncodedEvents, events: consuming [Event] = []
@@ -132,26 +132,20 @@ extension TenantLog {
             deactivated = newDeactivated
             deactivatedUsers.withLock { $0 = newDeactivated }
         }
-        // For the live projections, unless the store-wide budget is spent anyway.
-        if let budget = committedBudget, budget.inUse < budget.limit {
-            rememberCommitted(
-                TenantLog.stamped(consume events, encoded, outcomes: outcomes, recordedAt: recordedAt))
+        // For the live projections, unless the store-wide budget is spent anyway, or the batch
+        // came without the events as objects (the file ingester's): the projections then read
+        // these events from the log, on their own threads, rather than a commit thread making
+        // them here.
+        if let budget = committedBudget, budget.inUse < budget.limit, events.count == encoded.count {
+            rememberCommitted(TenantLog.stamped(consume events, outcomes: outcomes, recordedAt: recordedAt))
         }
         return outcomes
     }
 
-    /// The appended events of a commit, with their sequences and recorded-at: `events` stamped
-    /// in place when the batch came with them, else decoded from `encoded`.
+    /// The appended events of a commit, stamped in place with their sequences and recorded-at.
     private static func stamped(
-        _ events: consuming [Event], _ encoded: borrowing EncodedEvents, outcomes: [AppendOutcome],
-        recordedAt: Timestamp
+        _ events: consuming [Event], outcomes: [AppendOutcome], recordedAt: Timestamp
     ) -> [Event] {
-        guard events.count == encoded.count else {
-            return outcomes.indices.compactMap { i in
-                guard case .appended(let sequence) = outcomes[i] else { return nil }
-                return encoded.event(i, sequence: sequence, recordedAt: recordedAt)
-            }
-        }
         // Moved, not copied: with the caller's array still alive, stamping copied the whole
         // array (a retain of every string and payload, and a release when it died).
         var committed = consume events
