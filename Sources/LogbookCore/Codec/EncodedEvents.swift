@@ -21,8 +21,31 @@ struct EncodedEvents: Sendable {
 
     init(_ events: borrowing [Event]) {
         reserve(events.count, bytes: events.count * 96)
-        events.withUnsafeBufferPointer { e in for i in e.indices { append(e[i]) } }
+        events.withUnsafeBufferPointer { e in
+            Self.keepAlive(Self.warmUp(e))
+            for i in e.indices { append(e[i]) }
+        }
     }
+
+    /// Reads the first byte of each string in each event's payload, and nothing else: events
+    /// handed to the store may have been made a while ago, on another thread, and have left
+    /// the caches; encoding them one by one waits for each event's payload in turn. In a loop
+    /// that does nothing else, the loads of many events are in flight at once, and encoding
+    /// finds them cached. No retain on the way (a binding of the string would be one): an
+    /// atomic write per string would serialise the loads again. Returns a value made from the
+    /// bytes, for `keepAlive`: the loads must not be optimised away.
+    @inline(never)
+    static func warmUp(_ events: UnsafeBufferPointer<Event>) -> UInt8 {
+        var x: UInt8 = 0
+        for i in events.indices {
+            for f in 0..<events[i].data.count { x &+= events[i].data[f].value.firstStringByte }
+        }
+        return x
+    }
+
+    /// Takes a value and does nothing with it, unoptimised, so that what computed it stays.
+    @_optimize(none)
+    static func keepAlive(_ value: UInt8) {}
 
     var count: Int { ids.count }
     var isEmpty: Bool { ids.isEmpty }
