@@ -39,10 +39,27 @@ enum FastPathTests {
         line.withUnsafeBytes { FastEventDecoder(now: now).decode($0) }.map { .accepted($0.event, $0.tenant) }
     }
 
-    /// Fails the test when the fast path accepts `line` differently from the general path.
+    /// Fails the test when the fast path accepts `line` differently from the general path, or
+    /// its encoding straight from the line's bytes differs from the encoding of its event.
     static func agree(_ line: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
-        guard let f = fast(line) else { return false }
+        var g = SeededGenerator(seed: 1)
+        var encoded = EncodedEvents()
+        encoded.append(EventFactory.window(&g))  // what is there already stays as it is
+        let before = encoded
+        let tenant = line.withUnsafeBytes { FastEventDecoder(now: now).decode($0, into: &encoded) }
+        guard let f = fast(line) else {
+            #expect(
+                tenant == nil && encoded == before, "encoded a line the fast path refuses",
+                sourceLocation: sourceLocation)
+            return false
+        }
         #expect(f == general(line), "\(String(decoding: line, as: UTF8.self))", sourceLocation: sourceLocation)
+        var expected = before
+        if case .accepted(let event, let t) = f {
+            expected.append(event)
+            #expect(tenant == .some(t), sourceLocation: sourceLocation)
+        }
+        #expect(encoded == expected, "\(String(decoding: line, as: UTF8.self))", sourceLocation: sourceLocation)
         return true
     }
 

@@ -8,7 +8,7 @@
 /// hashes and encodes its blocks from this contiguous buffer, instead of chasing every event's
 /// payload array and strings through memory that another thread wrote a while ago (its first
 /// touch of them was most of its time in encoding).
-struct EncodedEvents: Sendable {
+struct EncodedEvents: Sendable, Equatable {
     private(set) var ids: [EventID] = []
     private(set) var types: [EventType] = []
     private(set) var subjects: [UserID?] = []
@@ -60,13 +60,24 @@ struct EncodedEvents: Sendable {
     }
 
     mutating func append(_ e: borrowing Event) {
-        ids.append(e.id)
-        types.append(e.type)
-        subjects.append(e.subject)
-        occurred.append(e.occurredAt.microseconds)
+        append(
+            id: e.id, type: e.type, subject: e.subject, occurred: e.occurredAt.microseconds,
+            tailBound: EventCodec.bound(of: e)
+        ) { EventCodec.encodeTail(e, into: &$0) }
+    }
+
+    /// Appends an event whose tail `writeTail` writes, in at most `tailBound` bytes.
+    mutating func append(
+        id: EventID, type: EventType, subject: UserID?, occurred: Int64, tailBound: Int,
+        _ writeTail: (inout ByteCursor) -> Void
+    ) {
+        ids.append(id)
+        types.append(type)
+        subjects.append(subject)
+        self.occurred.append(occurred)
         var w = ByteWriter(capacity: 0)
         swap(&w.bytes, &tails)
-        w.group(capacity: EventCodec.bound(of: e)) { EventCodec.encodeTail(e, into: &$0) }
+        w.group(capacity: tailBound, writeTail)
         swap(&w.bytes, &tails)
         starts.append(tails.count)
     }

@@ -13,15 +13,81 @@ struct FastEventDecoder {
     let now: Timestamp
 
     func decode(_ line: UnsafeRawBufferPointer) -> EventValidator.Validated? {
+        accept(line) { envelope, payload in
+            var fields: [Field] = []
+            fields.reserveCapacity(payload.count)
+            for (key, value) in payload { fields.append(Field(key, value.value)) }
+            let event = Event(
+                id: envelope.id, type: envelope.type, subject: envelope.subject,
+                actor: envelope.actor.map { String(decoding: $0, as: UTF8.self) }, occurredAt: envelope.occurredAt,
+                duration: envelope.duration, data: fields)
+            return EventValidator.Validated(event: event, tenant: envelope.tenant)
+        }
+    }
+
+    /// Same, appending the event to `events` in its encoded form, written straight from the
+    /// line's bytes (no `Event`, no `String`s made); nil, with `events` unchanged, when the
+    /// general path must decide. Else the tenant the line names, if any.
+    func decode(_ line: UnsafeRawBufferPointer, into events: inout EncodedEvents) -> TenantID?? {
+        accept(line) { envelope, payload -> TenantID? in
+            var bound = 1 + 16 + 10 + 10 + 10 + (envelope.actor?.count ?? 0)
+            for (_, value) in payload { bound += 2 + value.encodedBound }
+            events.append(
+                id: envelope.id, type: envelope.type, subject: envelope.subject,
+                occurred: envelope.occurredAt.microseconds, tailBound: bound
+            ) { c in
+                c.u8(
+                    (envelope.subject != nil ? EventCodec.Flag.subject : 0)
+                        | (envelope.actor != nil ? EventCodec.Flag.actor : 0)
+                        | (envelope.duration != nil ? EventCodec.Flag.duration : 0))
+                if let s = envelope.subject { c.uuid(s) }
+                if let a = envelope.actor {
+                    c.varint(UInt64(a.count))
+                    c.raw(a)
+                }
+                if let d = envelope.duration { c.svarint(d) }
+                c.varint(UInt64(payload.count))
+                for (key, value) in payload {
+                    c.u8(key.rawValue)
+                    value.encode(into: &c)
+                }
+            }
+            return envelope.tenant
+        }
+    }
+
+    /// Parses and checks `line`, and hands its envelope and its payload (in catalogue order)
+    /// to `make`; nil when the line is unusual or breaks a rule.
+    private func accept<R>(
+        _ line: UnsafeRawBufferPointer, _ make: (Envelope, UnsafeBufferPointer<(FieldKey, Checked)>) -> R
+    ) -> R? {
         // The general parser's size limit applies first; over it, let it say so.
         guard line.count <= JSONParser.Limits.default.maxBytes, let base = line.baseAddress else { return nil }
         return withUnsafeTemporaryAllocation(of: DataMember.self, capacity: DataMembers.capacity) { storage in
             var data = DataMembers(storage: storage)
-            return decode(Lexer(base: base.assumingMemoryBound(to: UInt8.self), count: line.count), &data)
+            let lexer = Lexer(base: base.assumingMemoryBound(to: UInt8.self), count: line.count)
+            guard let envelope = envelope(lexer, &data) else { return nil }
+            return withUnsafeTemporaryAllocation(of: (FieldKey, Checked).self, capacity: 16) { fields in
+                guard let n = payload(data, spec: envelope.spec, into: fields) else { return nil }
+                return make(envelope, UnsafeBufferPointer(rebasing: fields[..<n]))
+            }
         }
     }
 
-    private func decode(_ lexer: Lexer, _ data: inout DataMembers) -> EventValidator.Validated? {
+    /// A line's envelope, checked.
+    private struct Envelope {
+        var id: EventID
+        var tenant: TenantID?
+        var type: EventType
+        var subject: UserID?
+        /// Well-formed UTF-8.
+        var actor: UnsafeRawBufferPointer?
+        var occurredAt: Timestamp
+        var duration: Int64?
+        var spec: Catalogue.TypeSpec
+    }
+
+    private func envelope(_ lexer: Lexer, _ data: inout DataMembers) -> Envelope? {
         var lexer = lexer
         guard lexer.skipToByte(UInt8(ascii: "{")) else { return nil }
         var seen: UInt16 = 0
@@ -29,7 +95,7 @@ struct FastEventDecoder {
         var tenant: TenantID?
         var type: EventType?
         var subject: UserID?
-        var actor: String?
+        var actor: UnsafeRawBufferPointer?
         var occurredAt: Timestamp?
         var duration: Int64?
         if !lexer.skipToByte(UInt8(ascii: "}")) {
@@ -57,9 +123,9 @@ struct FastEventDecoder {
                     default: return nil
                     }
                 case .actor:
-                    guard let s = lexer.scalarString(), s.count <= Catalogue.maxActorBytes, let text = validText(s)
+                    guard let s = lexer.scalarString(), s.count <= Catalogue.maxActorBytes, isWellFormedUTF8(s)
                     else { return nil }
-                    actor = text
+                    actor = s
                 case .ts:
                     guard let s = lexer.scalarString(), let t = Timestamp(rfc3339: s) else { return nil }
                     occurredAt = t
@@ -88,15 +154,16 @@ struct FastEventDecoder {
         case false?: guard duration == nil else { return nil }
         case nil: break
         }
-        guard let fields = payload(data, spec: spec) else { return nil }
-        let event = Event(
-            id: id, type: type, subject: subject, actor: actor, occurredAt: occurredAt, duration: duration,
-            data: fields)
-        return EventValidator.Validated(event: event, tenant: tenant)
+        return Envelope(
+            id: id, tenant: tenant, type: type, subject: subject, actor: actor, occurredAt: occurredAt,
+            duration: duration, spec: spec)
     }
 
-    /// The payload in catalogue order, when every member is a field of the type with a valid value.
-    private func payload(_ data: DataMembers, spec: Catalogue.TypeSpec) -> [Field]? {
+    /// The payload in catalogue order, into `out` (room for 16), when every member is a field
+    /// of the type with a valid value; how many fields it has.
+    private func payload(
+        _ data: DataMembers, spec: Catalogue.TypeSpec, into out: UnsafeMutableBufferPointer<(FieldKey, Checked)>
+    ) -> Int? {
         // Each member must name a distinct field of this type.
         // slots: 4 bits per catalogue field (a type has at most 16), 1 + the index of its member.
         guard spec.fields.count <= 16 else { return nil }
@@ -109,8 +176,9 @@ struct FastEventDecoder {
             else { return nil }
             slots |= UInt64(m + 1) << (4 * UInt64(f))
         }
-        var fields: [Field] = []
-        fields.reserveCapacity(spec.fields.count)
+        var n = 0
+        var start: Timestamp?
+        var end: Timestamp?
         for (f, fs) in spec.fields.enumerated() {
             let slot = Int((slots >> (4 * UInt64(f))) & 0xF)
             guard slot > 0 else {
@@ -122,20 +190,75 @@ struct FastEventDecoder {
                 if fs.required { return nil }
                 continue
             }
-            guard let converted = convert(value, kind: fs.kind) else { return nil }
-            fields.append(Field(fs.key, converted))
+            guard let checked = check(value, kind: fs.kind) else { return nil }
+            if case .time(let t) = checked {
+                if fs.key == .start { start = t }
+                if fs.key == .end { end = t }
+            }
+            (out.baseAddress! + n).initialize(to: (fs.key, checked))
+            n += 1
         }
-        return EventValidator.endsBeforeStart(fields, type: spec.type) ? nil : fields
+        // A time entry must not end before it starts (`EventValidator.endsBeforeStart`).
+        if spec.type == .timeEntryRecorded, let start, let end, end < start { return nil }
+        return n
     }
 
-    private func convert(_ value: Scalar, kind: Catalogue.Kind) -> Value? {
+    /// A payload value that passed its field's rules, still as the line's bytes where it is text.
+    private enum Checked {
+        case null
+        case bool(Bool)
+        case int(Int64)
+        case uuid(UUID128)
+        case time(Timestamp)
+        /// Well-formed UTF-8.
+        case text(UnsafeRawBufferPointer)
+
+        var value: Value {
+            switch self {
+            case .null: .null
+            case .bool(let b): .bool(b)
+            case .int(let i): .int(i)
+            case .uuid(let u): .uuid(u)
+            case .time(let t): .time(t)
+            case .text(let s): .string(String(decoding: s, as: UTF8.self))
+            }
+        }
+
+        /// The most bytes `encode` writes, tag included.
+        var encodedBound: Int {
+            if case .text(let s) = self { return 11 + s.count }
+            return 17
+        }
+
+        /// Tag and value as `EventCodec.encodePayload` writes `value`.
+        func encode(into c: inout ByteCursor) {
+            switch self {
+            case .null: c.u8(EventCodec.Tag.null)
+            case .bool(let b): c.u8(b ? EventCodec.Tag.true : EventCodec.Tag.false)
+            case .int(let i):
+                c.u8(EventCodec.Tag.int)
+                c.svarint(i)
+            case .uuid(let u):
+                c.u8(EventCodec.Tag.uuid)
+                c.uuid(u)
+            case .time(let t):
+                c.u8(EventCodec.Tag.time)
+                c.svarint(t.microseconds)
+            case .text(let s):
+                c.u8(EventCodec.Tag.string)
+                c.varint(UInt64(s.count))
+                c.raw(s)
+            }
+        }
+    }
+
+    private func check(_ value: Scalar, kind: Catalogue.Kind) -> Checked? {
         switch (kind, value) {
         case (.string(let max), .string(let s)):
-            guard s.count <= max, let text = validText(s) else { return nil }
-            return .string(text)
+            guard s.count <= max, isWellFormedUTF8(s) else { return nil }
+            return .text(s)
         case (.oneOf(let allowed), .string(let s)):
-            let text = String(decoding: s, as: UTF8.self)
-            return allowed.contains(text) ? .string(text) : nil
+            return allowed.contains(String(decoding: s, as: UTF8.self)) ? .text(s) : nil
         case (.int(let range), .number(let n)):
             guard let i = Self.integer(n), range.contains(i) else { return nil }
             return .int(i)
@@ -144,15 +267,15 @@ struct FastEventDecoder {
         case (.uuidOrNull, .null):
             return .null
         case (.uuid, .string(let s)), (.uuidOrNull, .string(let s)):
-            return UUID128(utf8: s).map(Value.uuid)
+            return UUID128(utf8: s).map(Checked.uuid)
         case (.time, .string(let s)):
             guard let t = Timestamp(rfc3339: s), t >= Catalogue.earliest else { return nil }
             return .time(t)
         case (.sha256, .string(let s)):
             guard s.count == 64, s.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
-            return .string(String(decoding: s, as: UTF8.self))
+            return .text(s)
         case (.eventRef, .string(let s)):
-            return UUID128(utf8: s).map(Value.uuid)
+            return UUID128(utf8: s).map(Checked.uuid)
         case (.eventRef, .number(let n)):
             guard let i = Self.integer(n), i >= 1 else { return nil }
             return .int(i)
@@ -162,8 +285,17 @@ struct FastEventDecoder {
         }
     }
 
-    /// The text of a string's bytes when they are well-formed UTF-8.
-    private func validText(_ s: UnsafeRawBufferPointer) -> String? { String(wellFormedUTF8: s) }
+    /// Whether a string's bytes are well-formed UTF-8; ASCII (the usual case) without making
+    /// a `String`.
+    private func isWellFormedUTF8(_ s: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i + 8 <= s.count {
+            if s.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+            i += 8
+        }
+        while i < s.count && s[i] < 0x80 { i += 1 }
+        return i == s.count || String(wellFormedUTF8: s) != nil
+    }
 
     /// A JSON integer without fraction or exponent, up to 18 digits (always fits Int64).
     static func integer(_ n: UnsafeRawBufferPointer) -> Int64? {

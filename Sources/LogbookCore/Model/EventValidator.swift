@@ -20,6 +20,20 @@ public struct EventValidator: Sendable {
         return try validateInGeneral(line: line)
     }
 
+    /// Parses and validates one NDJSON line and appends its event to `events` in its encoded
+    /// form; returns the tenant the line names, if any. An invalid line appends nothing.
+    /// Lines of the common shape are encoded straight from their bytes, without an `Event`.
+    func validate(
+        line: UnsafeRawBufferPointer, into events: inout EncodedEvents
+    ) throws(ValidationError)
+        -> TenantID?
+    {
+        if let tenant = FastEventDecoder(now: now).decode(line, into: &events) { return tenant }
+        let v = try validateInGeneral(line: line)
+        events.append(v.event)
+        return v.tenant
+    }
+
     /// `validate(line:)` through the JSON tree only (tests compare it with the fast path).
     func validateInGeneral(line: UnsafeRawBufferPointer) throws(ValidationError) -> Validated {
         let value: JSONValue
