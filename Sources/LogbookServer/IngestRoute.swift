@@ -12,8 +12,7 @@ struct IngestRoute {
     let metrics: ServerMetrics
 
     /// One per event of the request, in order; the valid events themselves go, in the same
-    /// order, into a separate array that moves into the append (an item holding its event
-    /// made the append and the response each copy every event).
+    /// order and already encoded, into the `EncodedEvents` that moves into the append.
     enum Item {
         case valid
         case invalid(ValidationError)
@@ -66,16 +65,20 @@ struct IngestRoute {
         return respond(items, outcomes)
     }
 
-    private func parse(_ body: ByteBuffer, ndjson: Bool, caller: Caller) throws -> (items: [Item], events: [Event]) {
+    private func parse(
+        _ body: ByteBuffer, ndjson: Bool, caller: Caller
+    ) throws -> (
+        items: [Item], events: EncodedEvents
+    ) {
         let validator = EventValidator(now: Timestamp.now())
         var items: [Item] = []
-        var events: [Event] = []
+        var events = EncodedEvents()
         try body.withUnsafeReadableBytes { buffer in
             if ndjson {
                 for (_, line) in NDJSONLines(buffer) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                     try countCheck(items.count + 1)
                     do throws(ValidationError) {
-                        items.append(check(try validator.validate(line: line), caller, into: &events))
+                        items.append(check(try validator.validate(line: line, into: &events), caller, &events))
                     } catch { items.append(.invalid(error)) }
                 }
                 return
@@ -104,7 +107,9 @@ struct IngestRoute {
             try countCheck(elements.count)
             for element in elements {
                 do throws(ValidationError) {
-                    items.append(check(try validator.validate(element), caller, into: &events))
+                    let v = try validator.validate(element)
+                    events.append(v.event)
+                    items.append(check(v.tenant, caller, &events))
                 } catch { items.append(.invalid(error)) }
             }
         }
@@ -114,14 +119,14 @@ struct IngestRoute {
     /// One item per element; nil when an element is not valid JSON by itself.
     private func validateEach(
         _ elements: [UnsafeRawBufferPointer], _ validator: EventValidator, _ caller: Caller
-    ) -> (items: [Item], events: [Event])? {
+    ) -> (items: [Item], events: EncodedEvents)? {
         var items: [Item] = []
-        var events: [Event] = []
+        var events = EncodedEvents()
         items.reserveCapacity(elements.count)
-        events.reserveCapacity(elements.count)
+        events.reserve(elements.count, bytes: elements.reduce(0) { $0 + $1.count / 2 })
         for element in elements {
             do throws(ValidationError) {
-                items.append(check(try validator.validate(line: element), caller, into: &events))
+                items.append(check(try validator.validate(line: element, into: &events), caller, &events))
             } catch {
                 if error.code == .invalidJSON { return nil }
                 items.append(.invalid(error))
@@ -138,17 +143,19 @@ struct IngestRoute {
         }
     }
 
-    /// Rules that depend on the caller: the tenant named in the event, the token's own user.
-    /// A valid event goes onto `events`.
-    private func check(_ v: EventValidator.Validated, _ caller: Caller, into events: inout [Event]) -> Item {
-        if let tenant = v.tenant, tenant != caller.tenant {
+    /// Rules that depend on the caller, for the event just added to `events` (and naming
+    /// `tenant`): the tenant named in the event, the token's own user. An event that breaks
+    /// them is taken off again.
+    private func check(_ tenant: TenantID?, _ caller: Caller, _ events: inout EncodedEvents) -> Item {
+        if let tenant, tenant != caller.tenant {
+            events.removeLast()
             return .invalid(ValidationError(.tenantMismatch, field: "tenant", "does not match the token's tenant"))
         }
-        if let user = caller.user, v.event.subject != user {
+        if let user = caller.user, events.subjects.last != user {
+            events.removeLast()
             return .invalid(
                 ValidationError(.invalidValue, field: "user", "this token may only send its own user's events"))
         }
-        events.append(v.event)
         return .valid
     }
 

@@ -5,35 +5,46 @@ import Testing
 
 @Suite("Committed events kept for the live projections")
 struct CommittedEventsTests {
+    static let recordedAt = Timestamp(microseconds: 1_750_000_000_000_000)
+
     func events(_ sequences: ClosedRange<UInt64>) -> [Event] {
         var g = SeededGenerator(seed: sequences.lowerBound)
         return sequences.map { s in
             var e = EventFactory.window(&g)
             e.sequence = s
+            e.recordedAt = Self.recordedAt
             return e
         }
+    }
+
+    /// Appends the events `sequences` as a commit hands them over.
+    func append(_ b: inout CommittedEvents, _ sequences: ClosedRange<UInt64>) -> Bool {
+        b.append(EncodedEvents(events(sequences)), first: sequences.lowerBound, recordedAt: Self.recordedAt)
     }
 
     @Test("take returns what continues the checkpoint, drops what it covers, and leaves gaps to the log")
     func takeSemantics() {
         var b = CommittedEvents()
-        let appended = [b.append(events(1...5)), b.append(events(6...8))]
+        let appended = [append(&b, 1...5), append(&b, 6...8)]
         #expect(appended == [true, true])
-        // Checkpoint 2: 1 and 2 are stale, 3...6 come out (through 6).
+        // Checkpoint 2: 1 and 2 are stale, 3...6 come out (through 6), across both commits,
+        // decoded whole.
         let (taken, removed) = b.take(after: 2, through: 6)
-        #expect(taken.map(\.sequence) == [3, 4, 5, 6])
+        #expect(taken.flatMap { $0.events() } == Array(events(1...5)[2...]) + events(6...6))
         #expect(removed == 6)
-        #expect(b.first == 7 && b.events.count == 2)
+        #expect(b.first == 7 && b.count == 2)
         // A checkpoint behind the buffer (a gap): nothing comes out, nothing is dropped.
         let (none, kept) = b.take(after: 4, through: 8)
-        #expect(none.isEmpty && kept == 0 && b.events.count == 2)
+        #expect(none.isEmpty && kept == 0 && b.count == 2)
         // Events that do not continue the buffer are left to the log; the buffer stays.
-        let afterHole = b.append(events(20...21))
+        let afterHole = append(&b, 20...21)
         #expect(!afterHole)
-        #expect(b.first == 7 && b.events.map(\.sequence) == [7, 8])
-        #expect(b.removeAll() == 2)
-        let intoEmpty = b.append(events(20...21))
+        #expect(b.first == 7 && b.count == 2)
+        #expect(b.take(after: 6, through: 100).0.flatMap { $0.events() } == Array(events(6...8)[1...]))
+        #expect(b.removeAll() == 0)
+        let intoEmpty = append(&b, 20...21)
         #expect(intoEmpty && b.first == 20)
+        #expect(b.removeAll() == 2)
     }
 
     @Test("a commit's events wait in memory until the tenant's next turn takes them")

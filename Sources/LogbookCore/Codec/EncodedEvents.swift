@@ -8,18 +8,19 @@
 /// hashes and encodes its blocks from this contiguous buffer, instead of chasing every event's
 /// payload array and strings through memory that another thread wrote a while ago (its first
 /// touch of them was most of its time in encoding).
-struct EncodedEvents: Sendable, Equatable {
+public struct EncodedEvents: Sendable, Equatable {
     private(set) var ids: [EventID] = []
     private(set) var types: [EventType] = []
-    private(set) var subjects: [UserID?] = []
+    /// Each event's subject (its `user`).
+    public private(set) var subjects: [UserID?] = []
     private(set) var occurred: [Int64] = []
     /// Where each event's tail starts in `tails`, and one more entry: where the last one ends.
     private(set) var starts: [Int] = [0]
     private(set) var tails: [UInt8] = []
 
-    init() {}
+    public init() {}
 
-    init(_ events: borrowing [Event]) {
+    public init(_ events: borrowing [Event]) {
         reserve(events.count, bytes: events.count * 96)
         events.withUnsafeBufferPointer { e in
             Self.keepAlive(Self.warmUp(e))
@@ -47,10 +48,11 @@ struct EncodedEvents: Sendable, Equatable {
     @_optimize(none)
     static func keepAlive(_ value: UInt8) {}
 
-    var count: Int { ids.count }
-    var isEmpty: Bool { ids.isEmpty }
+    public var count: Int { ids.count }
+    public var isEmpty: Bool { ids.isEmpty }
 
-    mutating func reserve(_ events: Int, bytes: Int) {
+    /// Room for `events` more events of `bytes` bytes of tails in all.
+    public mutating func reserve(_ events: Int, bytes: Int) {
         ids.reserveCapacity(events)
         types.reserveCapacity(events)
         subjects.reserveCapacity(events)
@@ -59,7 +61,7 @@ struct EncodedEvents: Sendable, Equatable {
         tails.reserveCapacity(bytes)
     }
 
-    mutating func append(_ e: borrowing Event) {
+    public mutating func append(_ e: borrowing Event) {
         append(
             id: e.id, type: e.type, subject: e.subject, occurred: e.occurredAt.microseconds,
             tailBound: EventCodec.bound(of: e)
@@ -80,6 +82,16 @@ struct EncodedEvents: Sendable, Equatable {
         w.group(capacity: tailBound, writeTail)
         swap(&w.bytes, &tails)
         starts.append(tails.count)
+    }
+
+    /// Removes the last event (one that its caller refused after all).
+    public mutating func removeLast() {
+        ids.removeLast()
+        types.removeLast()
+        subjects.removeLast()
+        occurred.removeLast()
+        starts.removeLast()
+        tails.removeLast(tails.count - starts[starts.count - 1])
     }
 
     /// Appends all of `other`'s events (several appends committed together).
@@ -111,29 +123,22 @@ struct EncodedEvents: Sendable, Equatable {
         return out
     }
 
-    /// Event `i` with `sequence` and `recordedAt`, decoded (for the rules of corrections).
+    /// Event `i` with `sequence` and `recordedAt`, decoded (for the rules of corrections and
+    /// the live projections).
     func event(_ i: Int, sequence: UInt64, recordedAt: Timestamp) -> Event {
-        var w = ByteWriter(capacity: 64 + starts[i + 1] - starts[i])
-        Self.writeHead(
-            type: types[i], id: ids[i], sequence: sequence, occurred: occurred[i], recorded: recordedAt.microseconds,
-            into: &w)
-        tails.withUnsafeBytes { w.raw(UnsafeRawBufferPointer(rebasing: $0[starts[i]..<starts[i + 1]])) }
-        do {
-            return try w.bytes.withUnsafeBytes { try EventCodec.decode($0) }
-        } catch {
-            preconditionFailure("an encoded event decodes: \(error)")
+        tails.withUnsafeBytes { bytes in
+            var r = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[starts[i]..<starts[i + 1]]))
+            do {
+                return try EventCodec.decodeTail(
+                    &r, type: types[i], id: ids[i], sequence: sequence, occurred: Timestamp(microseconds: occurred[i]),
+                    recorded: recordedAt)
+            } catch {
+                preconditionFailure("an encoded event decodes: \(error)")
+            }
         }
     }
 
     /// The canonical form's head: version, type, id, sequence, occurred-at, recorded-at.
-    static func writeHead(
-        type: EventType, id: EventID, sequence: UInt64, occurred: Int64, recorded: Int64, into w: inout ByteWriter
-    ) {
-        w.group(capacity: headBound) { c in
-            writeHead(type: type, id: id, sequence: sequence, occurred: occurred, recorded: recorded, into: &c)
-        }
-    }
-
     @inline(__always)
     static func writeHead(
         type: EventType, id: EventID, sequence: UInt64, occurred: Int64, recorded: Int64, into c: inout ByteCursor

@@ -84,6 +84,16 @@ public enum EventCodec {
         let seq = try r.varint()
         let occurred = try r.svarint()
         let recorded = try r.svarint()
+        return try decodeTail(
+            &r, type: type, id: id, sequence: seq, occurred: Timestamp(microseconds: occurred),
+            recorded: Timestamp(microseconds: recorded))
+    }
+
+    /// Decodes what follows recorded-at (`encodeTail`), through to the end of `r`.
+    static func decodeTail(
+        _ r: inout ByteReader, type: EventType, id: EventID, sequence: UInt64, occurred: Timestamp,
+        recorded: Timestamp
+    ) throws(CodecError) -> Event {
         let flags = try r.u8()
         guard flags & ~Flag.known == 0 else { throw r.fail(.unknownTag) }
         let subject = flags & Flag.subject != 0 ? try r.uuid() : nil
@@ -93,9 +103,8 @@ public enum EventCodec {
         let data = try decodePayload(&r, strings: &strings)
         guard r.isAtEnd else { throw r.fail(.trailingBytes) }
         return Event(
-            sequence: seq, id: id, type: type, subject: subject, actor: actor,
-            occurredAt: Timestamp(microseconds: occurred), recordedAt: Timestamp(microseconds: recorded),
-            duration: duration, data: data)
+            sequence: sequence, id: id, type: type, subject: subject, actor: actor, occurredAt: occurred,
+            recordedAt: recorded, duration: duration, data: data)
     }
 
     static func decodeType(_ r: inout ByteReader) throws(CodecError) -> EventType {

@@ -233,7 +233,7 @@ public struct NDJSONIngester: Sendable {
             tracker.begin()
             while true {
                 do {
-                    try ingester.store.submit(events, events: [], to: tenant, approximateBytes: bytes) {
+                    try ingester.store.submit(events, to: tenant, approximateBytes: bytes) {
                         tracker.finish($0)
                     }
                     return

@@ -23,7 +23,7 @@ public struct EventValidator: Sendable {
     /// Parses and validates one NDJSON line and appends its event to `events` in its encoded
     /// form; returns the tenant the line names, if any. An invalid line appends nothing.
     /// Lines of the common shape are encoded straight from their bytes, without an `Event`.
-    func validate(
+    public func validate(
         line: UnsafeRawBufferPointer, into events: inout EncodedEvents
     ) throws(ValidationError)
         -> TenantID?

@@ -5,53 +5,96 @@ import Synchronization
 /// so that the next projection turn applies them as they are, instead of reading back,
 /// decompressing and decoding the blocks that were just written (a fifth of a live turn).
 ///
+/// Held as the commits' encoded batches (`EncodedEvents`): one buffer per commit rather than
+/// objects per event, which the ingest threads then need not make for the projections, nor
+/// the projection threads free cold. A turn decodes what it takes, outside the lock.
+///
 /// Only an optimisation: a turn takes from here what continues its checkpoint and reads
 /// everything else from the log, so a dropped or cleared buffer costs time, never events.
 struct CommittedEvents {
-    /// The sequence of `events.first`.
-    private(set) var first: UInt64 = 0
-    private(set) var events: Deque<Event> = []
+    /// Consecutive events of one commit: `encoded[range]`, the first with sequence `first`.
+    struct Piece: Sendable {
+        var encoded: EncodedEvents
+        var range: Range<Int>
+        var first: UInt64
+        var recordedAt: Timestamp
 
-    /// Appends `new` (consecutive sequences) when it continues the buffer or the buffer is
-    /// empty; false otherwise. The older events are the ones the next turn needs first, so a
-    /// buffer that ends before a hole (events left out for the budget) stays as it is, and
-    /// what comes after the hole is read from the log.
-    mutating func append(_ new: [Event]) -> Bool {
-        guard let start = new.first?.sequence else { return true }
-        if events.isEmpty {
+        /// The piece's events, decoded.
+        func events() -> [Event] {
+            range.map { encoded.event($0, sequence: first + UInt64($0 - range.lowerBound), recordedAt: recordedAt) }
+        }
+
+        /// Its first `n` events; the rest stay.
+        mutating func removeFirst(_ n: Int) -> Piece {
+            var head = self
+            head.range = range.lowerBound..<(range.lowerBound + n)
+            range = (range.lowerBound + n)..<range.upperBound
+            first += UInt64(n)
+            return head
+        }
+    }
+
+    /// The sequence of the first event held.
+    private(set) var first: UInt64 = 0
+    /// How many events are held.
+    private(set) var count = 0
+    private var pieces: Deque<Piece> = []
+
+    /// Appends a commit's `encoded` events, the first with sequence `start`, when it continues
+    /// the buffer or the buffer is empty; false otherwise. The older events are the ones the
+    /// next turn needs first, so a buffer that ends before a hole (events left out for the
+    /// budget) stays as it is, and what comes after the hole is read from the log.
+    mutating func append(_ encoded: EncodedEvents, first start: UInt64, recordedAt: Timestamp) -> Bool {
+        guard !encoded.isEmpty else { return true }
+        if count == 0 {
             first = start
-        } else if first + UInt64(events.count) != start {
+        } else if first + UInt64(count) != start {
             return false
         }
-        events.append(contentsOf: new)
+        pieces.append(Piece(encoded: encoded, range: 0..<encoded.count, first: start, recordedAt: recordedAt))
+        count += encoded.count
         return true
     }
 
     /// Removes and returns the events after `checkpoint` through `last`, when the buffer
     /// continues `checkpoint`; drops what `checkpoint` already covers. Second: how many events
     /// left the buffer.
-    mutating func take(after checkpoint: UInt64, through last: UInt64) -> ([Event], Int) {
+    mutating func take(after checkpoint: UInt64, through last: UInt64) -> ([Piece], Int) {
         var removed = 0
-        if !events.isEmpty && first <= checkpoint {
-            let stale = Int(min(UInt64(events.count), checkpoint - first + 1))
-            events.removeFirst(stale)
-            first += UInt64(stale)
+        if count > 0 && first <= checkpoint {
+            let stale = Int(min(UInt64(count), checkpoint - first + 1))
+            _ = removeFirst(stale)
             removed += stale
         }
-        guard !events.isEmpty, first == checkpoint + 1, last > checkpoint else { return ([], removed) }
-        let n = Int(min(UInt64(events.count), last - checkpoint))
-        // Moved out one by one: copying a prefix and then removing it retained and released
-        // every string and payload of every event once more.
-        var out: [Event] = []
-        out.reserveCapacity(n)
-        for _ in 0..<n { out.append(events.removeFirst()) }
+        guard count > 0, first == checkpoint + 1, last > checkpoint else { return ([], removed) }
+        let n = Int(min(UInt64(count), last - checkpoint))
+        return (removeFirst(n), removed + n)
+    }
+
+    private mutating func removeFirst(_ n: Int) -> [Piece] {
+        var out: [Piece] = []
+        var left = n
+        while left > 0, var piece = pieces.popFirst() {
+            if piece.range.count > left {
+                out.append(piece.removeFirst(left))
+                pieces.prepend(piece)
+                left = 0
+            } else {
+                left -= piece.range.count
+                out.append(piece)
+            }
+        }
+        count -= n
         first += UInt64(n)
-        return (out, removed + n)
+        return out
     }
 
     mutating func removeAll() -> Int {
-        defer { events.removeAll() }
-        return events.count
+        defer {
+            pieces.removeAll()
+            count = 0
+        }
+        return count
     }
 }
 
@@ -83,30 +126,32 @@ final class CommittedEventsBudget: Sendable {
 }
 
 extension TenantLog {
-    /// Keeps `new` (just committed, consecutive sequences) for the live projections, when the
-    /// store's budget allows and it continues the buffer; otherwise the turn reads it from the
-    /// log.
-    func rememberCommitted(_ new: [Event]) {
-        guard let budget = committedBudget, !new.isEmpty else { return }
+    /// Keeps a commit's new events (`encoded`, the first with sequence `first`) for the live
+    /// projections, when the store's budget allows and they continue the buffer; otherwise the
+    /// turn reads them from the log.
+    func rememberCommitted(_ encoded: EncodedEvents, first: UInt64, recordedAt: Timestamp) {
+        guard let budget = committedBudget, !encoded.isEmpty else { return }
         committedEvents.withLock { buffer in
-            guard budget.reserve(new.count) else { return }
-            if !buffer.append(new) { budget.release(new.count) }
+            guard budget.reserve(encoded.count) else { return }
+            if !buffer.append(encoded, first: first, recordedAt: recordedAt) { budget.release(encoded.count) }
         }
     }
 
     /// The sequence the buffer starts at, if it holds events.
     func firstCommitted() -> UInt64? {
-        committedEvents.withLock { $0.events.isEmpty ? nil : $0.first }
+        committedEvents.withLock { $0.count == 0 ? nil : $0.first }
     }
 
-    /// The buffered events that continue `checkpoint`, through `last` (see `CommittedEvents`).
+    /// The buffered events that continue `checkpoint`, through `last` (see `CommittedEvents`),
+    /// decoded after the buffer's lock is let go.
     func takeCommitted(after checkpoint: UInt64, through last: UInt64) -> [Event] {
         guard let budget = committedBudget else { return [] }
-        return committedEvents.withLock { buffer in
-            let (events, removed) = buffer.take(after: checkpoint, through: last)
+        let pieces = committedEvents.withLock { buffer in
+            let (pieces, removed) = buffer.take(after: checkpoint, through: last)
             budget.release(removed)
-            return events
+            return pieces
         }
+        return pieces.flatMap { $0.events() }
     }
 
     /// Gives the buffer's share of the budget back (the environment is closing).

@@ -342,11 +342,30 @@ public final class LogStore: Sendable {
         return try result.get()
     }
 
+    /// Appends events already encoded (`EncodedEvents`, e.g. by `EventValidator` straight from
+    /// their JSON); as `append(_:to:approximateBytes:)`.
+    public func append(
+        _ encoded: consuming EncodedEvents, to tenant: TenantID, approximateBytes: Int? = nil
+    ) async throws(LogError) -> [AppendOutcome] {
+        var moving = consume encoded
+        let result = await withCheckedContinuation {
+            (c: CheckedContinuation<Result<[AppendOutcome], LogError>, Never>) in
+            var taken = EncodedEvents()
+            swap(&taken, &moving)
+            do throws(LogError) {
+                try submit(consume taken, to: tenant, approximateBytes: approximateBytes) { c.resume(returning: $0) }
+            } catch {
+                c.resume(returning: .failure(error))
+            }
+        }
+        return try result.get()
+    }
+
     /// Queues `events` for `tenant` and calls `completion` (on a commit thread) once they are
     /// durable or failed. Appends submitted to one tenant commit in submission order.
     ///
-    /// The events are encoded here, on the caller's thread (`EncodedEvents`), and the commit
-    /// works from that encoding; the objects themselves go on only to the live projections.
+    /// The events are encoded here, on the caller's thread (`EncodedEvents`); the commit and
+    /// the live projections work from that encoding, and the objects stay with the caller.
     /// `approximateBytes`, the events' size as the caller measured it (e.g. the JSON it parsed
     /// them from), counts against `maxBatchBytes`; without it, the encoding's size does.
     ///
@@ -355,30 +374,25 @@ public final class LogStore: Sendable {
         _ events: consuming [Event], to tenant: TenantID, approximateBytes: Int? = nil,
         completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
     ) throws(LogError) {
-        if events.isEmpty { return try submit(EncodedEvents(), events: [], to: tenant, completion: completion) }
+        if events.isEmpty { return try submit(EncodedEvents(), to: tenant, completion: completion) }
         let n = events.count
         // Room first: a caller that retries while the queues are full must not encode each time.
         let log = try reserve(n, for: tenant)
         let encoded = EncodedEvents(events)
         let bytes = approximateBytes ?? encoded.tails.count + 40 * n
-        // Moved on, so that the commit holds the only reference (it stamps them in place).
-        let kept = committedBudget == nil ? [] : consume events
-        try enqueue(.init(encoded: encoded, events: kept, bytes: bytes, completion: completion), to: log)
+        try enqueue(.init(encoded: encoded, bytes: bytes, completion: completion), to: log)
     }
 
-    /// Queues events already encoded (`EncodedEvents`), and `events`, the same as objects, when
-    /// the caller has them; as `submit(_:to:approximateBytes:completion:)`.
-    func submit(
-        _ encoded: consuming EncodedEvents, events: consuming [Event], to tenant: TenantID,
-        approximateBytes: Int? = nil,
+    /// Queues events already encoded (`EncodedEvents`); as `submit(_:to:approximateBytes:completion:)`.
+    public func submit(
+        _ encoded: consuming EncodedEvents, to tenant: TenantID, approximateBytes: Int? = nil,
         completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
     ) throws(LogError) {
         guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
         if encoded.isEmpty { return completion(.success([])) }
         let log = try reserve(encoded.count, for: tenant)
         let bytes = approximateBytes ?? encoded.tails.count + 40 * encoded.count
-        let kept = committedBudget == nil || events.count != encoded.count ? [] : consume events
-        try enqueue(.init(encoded: encoded, events: kept, bytes: bytes, completion: completion), to: log)
+        try enqueue(.init(encoded: encoded, bytes: bytes, completion: completion), to: log)
     }
 
     /// Counts `n` events against the store's queue bound and pins `tenant`'s log (creating the
@@ -438,26 +452,19 @@ public final class LogStore: Sendable {
             }
             return batch
         }
-        // Counts first: a single request's batch is moved into the commit (not shared with
-        // the queue entry), so that the commit can stamp the events it keeps for the
-        // projections in place.
         let counts = batch.map(\.encoded.count)
         let total = counts.reduce(0, +)
         var encoded = EncodedEvents()
-        var events: [Event] = []
         if batch.count == 1 {
             swap(&encoded, &batch[0].encoded)
-            swap(&events, &batch[0].events)
         } else {
             encoded.reserve(total, bytes: batch.reduce(0) { $0 + $1.encoded.tails.count })
             for p in batch { encoded.append(contentsOf: p.encoded) }
-            // Objects only when every part has them (the projections decode the rest).
-            if batch.allSatisfy({ $0.events.count == $0.encoded.count }) { events = batch.flatMap(\.events) }
         }
         let result: Result<[AppendOutcome], LogError>
         let started = DispatchTime.now().uptimeNanoseconds
         do {
-            result = .success(try log.commit(consume encoded, events: consume events))
+            result = .success(try log.commit(consume encoded))
             metrics.commitDuration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - started)
             metrics.commitBatchEvents.record(total)
         } catch {

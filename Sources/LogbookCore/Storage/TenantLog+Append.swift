@@ -9,21 +9,16 @@ extension TenantLog {
     ///
     /// All or nothing: when it throws, nothing was written and the in-memory head is unchanged.
     ///
-    /// The commit reads `encoded` only. `events`, the same events as objects, are there for the
-    /// live projections (empty when the store keeps none or the caller never made them);
-    /// consumed, so that the ones kept get their sequence and recorded-at in place, not in copies.
+    /// The new events, still encoded, are kept for the live projections afterwards.
     @available(*, noasync)
-    func commit(
-        _ encoded: consuming EncodedEvents, events: consuming [Event] = []
-    ) throws(LogError)
-        -> [AppendOutcome]
-    {
+    func commit(_ encoded: consuming EncodedEvents) throws(LogError) -> [AppendOutcome] {
         var newHead = head
         var newRuns = dedupRuns
         var newDeactivated = deactivated
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(encoded.count)
         var recordedAt = Timestamp(microseconds: 0)
+        var committed = EncodedEvents()
         // A dictionary trained since the last commit: stored and used from this commit on.
         let trained = training.peek()
         do {
@@ -93,6 +88,7 @@ extension TenantLog {
                 }
                 let allFresh = batch.fresh.count == encoded.count
                 let fresh = allFresh ? encoded : encoded.selecting(batch.fresh)
+                committed = fresh
                 let first = newHead.lastSequence + 1
                 var start = 0
                 while start < fresh.count {
@@ -132,33 +128,12 @@ extension TenantLog {
             deactivated = newDeactivated
             deactivatedUsers.withLock { $0 = newDeactivated }
         }
-        // For the live projections, unless the store-wide budget is spent anyway, or the batch
-        // came without the events as objects (the file ingester's): the projections then read
-        // these events from the log, on their own threads, rather than a commit thread making
-        // them here.
-        if let budget = committedBudget, budget.inUse < budget.limit, events.count == encoded.count {
-            rememberCommitted(TenantLog.stamped(consume events, outcomes: outcomes, recordedAt: recordedAt))
+        // For the live projections, unless the store-wide budget is spent anyway.
+        if let budget = committedBudget, budget.inUse < budget.limit {
+            let first = head.lastSequence + 1 - UInt64(committed.count)
+            rememberCommitted(committed, first: first, recordedAt: recordedAt)
         }
         return outcomes
-    }
-
-    /// The appended events of a commit, stamped in place with their sequences and recorded-at.
-    private static func stamped(
-        _ events: consuming [Event], outcomes: [AppendOutcome], recordedAt: Timestamp
-    ) -> [Event] {
-        // Moved, not copied: with the caller's array still alive, stamping copied the whole
-        // array (a retain of every string and payload, and a release when it died).
-        var committed = consume events
-        var kept = 0
-        for (i, outcome) in outcomes.enumerated() {
-            guard case .appended(let sequence) = outcome else { continue }
-            if kept != i { committed.swapAt(kept, i) }
-            committed[kept].sequence = sequence
-            committed[kept].recordedAt = recordedAt
-            kept += 1
-        }
-        committed.removeLast(committed.count - kept)
-        return committed
     }
 
     /// Encodes, hashes, compresses and appends one block of events `range` of `batch`.

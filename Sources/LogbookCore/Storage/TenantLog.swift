@@ -81,8 +81,6 @@ final class TenantLog: @unchecked Sendable {
 
     struct PendingAppend {
         var encoded: EncodedEvents
-        /// The same events as objects, for the live projections; empty when none are kept.
-        var events: [Event]
         /// Approximate encoded size, for the batch byte bound.
         var bytes: Int
         var completion: @Sendable (Result<[AppendOutcome], LogError>) -> Void
