@@ -114,15 +114,7 @@ struct TableBytes {
         }
     }
 
-    private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
-        let mask = slots.count - 1
-        for (i, h) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(i + 1)
-        }
-    }
+    private mutating func grow() { slots = TableStrings.slots(count: slots.count * 2, for: hashes) }
 
     /// The table as `TableStrings.writeTable` writes it.
     func writeTable(into w: inout ByteWriter) {

@@ -286,14 +286,19 @@ struct TableStrings: StringCoding {
         if table.count * 2 > slots.count { grow() }
     }
 
-    private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
-        let mask = slots.count - 1
+    private mutating func grow() { slots = TableStrings.slots(count: slots.count * 2, for: hashes) }
+
+    /// `count` open-addressing slots (a power of two) holding 1 + the index of each entry of
+    /// `hashes`, for `TableStrings` and `TableBytes` when their table grows.
+    static func slots(count: Int, for hashes: [UInt64]) -> [Int32] {
+        var slots = [Int32](repeating: 0, count: count)
+        let mask = count - 1
         for (i, h) in hashes.enumerated() {
             var slot = Int(truncatingIfNeeded: h) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(i + 1)
         }
+        return slots
     }
 
     static func equal(_ a: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -319,27 +319,15 @@ public final class LogStore: Sendable {
     /// Appends `events` to `tenant`'s log (creating the tenant on first use) and returns once
     /// they are durable, with one outcome per event in order.
     ///
-    /// Pass the array with `consume` when done with it: the commit stamps the events it keeps
-    /// for the live projections in place, and an array the caller still holds is copied first.
+    /// The events are encoded on the calling thread (`EncodedEvents`); the objects stay with
+    /// the caller.
     ///
     /// - Throws: `LogError` `.queueFull` at once when the queues are full (retry later),
     ///   `.closed` after `close()`, `.storageFull`/`.io` when the commit failed (nothing written).
     public func append(
-        _ events: consuming [Event], to tenant: TenantID, approximateBytes: Int? = nil
+        _ events: [Event], to tenant: TenantID, approximateBytes: Int? = nil
     ) async throws(LogError) -> [AppendOutcome] {
-        // Moved through the closure: a captured parameter would stay alive until the commit.
-        var moving = consume events
-        let result = await withCheckedContinuation {
-            (c: CheckedContinuation<Result<[AppendOutcome], LogError>, Never>) in
-            var taken: [Event] = []
-            swap(&taken, &moving)
-            do throws(LogError) {
-                try submit(consume taken, to: tenant, approximateBytes: approximateBytes) { c.resume(returning: $0) }
-            } catch {
-                c.resume(returning: .failure(error))
-            }
-        }
-        return try result.get()
+        try await append(EncodedEvents(events), to: tenant, approximateBytes: approximateBytes)
     }
 
     /// Appends events already encoded (`EncodedEvents`, e.g. by `EventValidator` straight from
@@ -347,6 +335,7 @@ public final class LogStore: Sendable {
     public func append(
         _ encoded: consuming EncodedEvents, to tenant: TenantID, approximateBytes: Int? = nil
     ) async throws(LogError) -> [AppendOutcome] {
+        // Moved through the closure: a captured parameter would stay alive until the commit.
         var moving = consume encoded
         let result = await withCheckedContinuation {
             (c: CheckedContinuation<Result<[AppendOutcome], LogError>, Never>) in
@@ -371,7 +360,7 @@ public final class LogStore: Sendable {
     ///
     /// - Throws: `.queueFull`, `.closed`, `.tooManyOpenTenants` synchronously; nothing is queued then.
     public func submit(
-        _ events: consuming [Event], to tenant: TenantID, approximateBytes: Int? = nil,
+        _ events: [Event], to tenant: TenantID, approximateBytes: Int? = nil,
         completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
     ) throws(LogError) {
         if events.isEmpty { return try submit(EncodedEvents(), to: tenant, completion: completion) }
