@@ -68,8 +68,8 @@ struct IngestTests {
         #expect(try store.lastSequence(TenantID("acme")!) == 50)
     }
 
-    @Test("a file's events reach the live projections, read from the log: the same daily rows as appended events give")
-    func projectionsFromTheLog() async throws {
+    @Test("a file's events reach the live projections: the same daily rows as events appended as objects give")
+    func projectionsOfAFile() async throws {
         let dir = TemporaryDirectory()
         let path = dir.path + "/in.ndjson"
         try ((1...40).map { line($0) }.joined(separator: "\n")).write(toFile: path, atomically: true, encoding: .utf8)
@@ -78,7 +78,7 @@ struct IngestTests {
         let fromFile = try LogStore(directory: dir.path + "/file", options: o)
         defer { fromFile.close() }
         #expect(try NDJSONIngester(store: fromFile).ingest(path: path).appended == 40)
-        // The same events through the append API, which keeps them in memory for the projections.
+        // The same events through the append API, as `Event`s.
         let appended = try LogStore(directory: dir.path + "/api", options: o)
         defer { appended.close() }
         let validator = EventValidator(now: Timestamp.now())
