@@ -65,11 +65,10 @@ struct IngestRoute {
         return respond(items, outcomes)
     }
 
-    private func parse(
-        _ body: ByteBuffer, ndjson: Bool, caller: Caller
-    ) throws -> (
-        items: [Item], events: EncodedEvents
-    ) {
+    /// A request's items, and its valid events in order.
+    typealias Parsed = (items: [Item], events: EncodedEvents)
+
+    private func parse(_ body: ByteBuffer, ndjson: Bool, caller: Caller) throws -> Parsed {
         let validator = EventValidator(now: Timestamp.now())
         var items: [Item] = []
         var events = EncodedEvents()
@@ -119,7 +118,7 @@ struct IngestRoute {
     /// One item per element; nil when an element is not valid JSON by itself.
     private func validateEach(
         _ elements: [UnsafeRawBufferPointer], _ validator: EventValidator, _ caller: Caller
-    ) -> (items: [Item], events: EncodedEvents)? {
+    ) -> Parsed? {
         var items: [Item] = []
         var events = EncodedEvents()
         items.reserveCapacity(elements.count)
