@@ -1,9 +1,14 @@
 import Foundation
 
 extension BlockBody {
-    /// Encodes events `range` of `batch` as if they had `recordedAt`: the same bytes that
-    /// `encode(_:recordedAt:)` makes of the events themselves, read from their canonical tails.
+    /// Encodes events `range` of `batch` as if they had `recordedAt` (a commit's case).
     static func encode(_ batch: EncodedEvents, _ range: Range<Int>, recordedAt: Timestamp) -> [UInt8] {
+        encode(batch, range, recorded: { _ in recordedAt.microseconds })
+    }
+
+    /// Encodes events `range` of `batch`, the `i`th of them with recorded-at `recorded(i)`
+    /// (microseconds), from their canonical tails.
+    static func encode(_ batch: EncodedEvents, _ range: Range<Int>, recorded: (Int) -> Int64) -> [UInt8] {
         batch.tails.withUnsafeBytes { tailBytes in
             let n = range.count
             let tails = range.map {
@@ -25,7 +30,7 @@ extension BlockBody {
             w.raw(actorIndex.bytes)
             writeTimes(
                 count: n, occurred: { batch.occurred[range.lowerBound + $0] },
-                recorded: { _ in recordedAt.microseconds },
+                recorded: recorded,
                 duration: { tails[$0].duration }, into: &w)
 
             // A string's index takes at most 10 bytes where its inline form took at least 1.
@@ -48,8 +53,7 @@ extension BlockBody {
         }
     }
 
-    /// Copies a canonical payload, its strings replaced by indexes into `strings`
-    /// (`EventCodec.encodePayload` with `TableStrings`, from bytes).
+    /// Copies a canonical payload, its strings replaced by indexes into `strings`.
     private static func transcodePayload(
         _ r: inout ByteReader, into c: inout ByteCursor, strings: inout TableBytes
     ) throws(CodecError) {
@@ -71,8 +75,12 @@ extension BlockBody {
     }
 }
 
-/// `TableStrings` for strings given as bytes: the same table, in the same order, with the
-/// entries kept in one buffer.
+/// Strings as indexes into a table of the distinct strings of one block (read back as
+/// `TableStrings`), the entries kept in one buffer.
+///
+/// The index is an open-addressing table over a fast hash of the UTF-8 bytes
+/// (`TableStrings.hash`): `Dictionary` with `String` keys normalises Unicode and runs SipHash,
+/// which cost more than everything else in encoding a block.
 struct TableBytes {
     /// The entries' bytes, one after another.
     private var bytes: [UInt8] = []
@@ -114,9 +122,17 @@ struct TableBytes {
         }
     }
 
-    private mutating func grow() { slots = TableStrings.slots(count: slots.count * 2, for: hashes) }
+    private mutating func grow() {
+        slots = Array(repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (i, h) in hashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(i + 1)
+        }
+    }
 
-    /// The table as `TableStrings.writeTable` writes it.
+    /// The table: its entry count, then each entry's length and bytes.
     func writeTable(into w: inout ByteWriter) {
         w.varint(UInt64(count))
         w.group(capacity: 10 * count + bytes.count) { c in

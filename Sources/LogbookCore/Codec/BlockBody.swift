@@ -10,48 +10,16 @@ import Foundation
 enum BlockBody {
     static let maxEvents = 1 << 20
 
-    /// Encodes `events` (sequences consecutive) into `w`; with `recordedAt`, as if every event
-    /// had that recorded-at (the commit path's case).
-    static func encode(_ events: ArraySlice<Event>, recordedAt: Timestamp? = nil, into w: inout ByteWriter) {
-        events.withUnsafeBufferPointer { encode($0, recordedAt: recordedAt, into: &w) }
+    /// Encodes `events` (sequences consecutive); with `recordedAt`, as if every event had that
+    /// recorded-at. Through their encoded form (`EncodedEvents`), the one encoder of block
+    /// bodies: commits start from that form.
+    static func encode(_ events: ArraySlice<Event>, recordedAt: Timestamp? = nil) -> [UInt8] {
+        let batch = EncodedEvents(Array(events))
+        let recorded = events.map { (recordedAt ?? $0.recordedAt).microseconds }
+        return encode(batch, 0..<batch.count, recorded: { recorded[$0] })
     }
 
-    /// Through a buffer pointer, `events[i].field` reads the field in place; an array or slice
-    /// subscript copies the whole event first (a retain and release of each of its references).
-    private static func encode(
-        _ events: UnsafeBufferPointer<Event>, recordedAt: Timestamp?, into w: inout ByteWriter
-    ) {
-        // Each column through a cursor into room for all of it: one append per column, where
-        // appending value by value to the array cost more than the values.
-        let n = events.count
-        w.varint(UInt64(n))
-        w.group(capacity: 16 * n) { c in for i in events.indices { c.uuid(events[i].id) } }
-        w.group(capacity: n) { c in for i in events.indices { c.u8(events[i].type.rawValue) } }
-        w.group(capacity: n) { c in for i in events.indices { c.u8(EventCodec.flags(of: events[i])) } }
-
-        writeUsers(count: n, subject: { events[$0].subject }, into: &w)
-        var actors = TableStrings()
-        var actorIndex = ByteWriter(capacity: 16)
-        let actorCount = events.indices.reduce(0) { $0 + (events[$1].actor == nil ? 0 : 1) }
-        actorIndex.group(capacity: 10 * actorCount) { c in
-            for i in events.indices { if let a = events[i].actor { actors.encode(a, into: &c) } }
-        }
-        actors.writeTable(into: &w)
-        w.raw(actorIndex.bytes)
-        writeTimes(
-            count: n, occurred: { events[$0].occurredAt.microseconds },
-            recorded: { (recordedAt ?? events[$0].recordedAt).microseconds }, duration: { events[$0].duration },
-            into: &w)
-
-        var strings = TableStrings()
-        var payloads = ByteWriter(capacity: 0)
-        let room = events.indices.reduce(0) { $0 + EventCodec.payloadBound(events[$1].data, TableStrings.self) }
-        payloads.group(capacity: room) { c in
-            for i in events.indices { EventCodec.encodePayload(events[i].data, into: &c, strings: &strings) }
-        }
-        strings.writeTable(into: &w)
-        w.raw(payloads.bytes)
-    }
+    static func encode(_ events: [Event]) -> [UInt8] { encode(events[...]) }
 
     /// The users column: the block's distinct subjects in order of first appearance, then one
     /// index per event that has a subject.
@@ -125,14 +93,6 @@ enum BlockBody {
     static func idColumnEnd(ofEncoded bytes: UnsafeRawBufferPointer) -> Int {
         do { return try idColumnEnd(bytes) } catch { preconditionFailure("an encoded body has its id column") }
     }
-
-    static func encode(_ events: ArraySlice<Event>, recordedAt: Timestamp? = nil) -> [UInt8] {
-        var w = ByteWriter(capacity: events.count * 64)
-        encode(events, recordedAt: recordedAt, into: &w)
-        return w.bytes
-    }
-
-    static func encode(_ events: [Event]) -> [UInt8] { encode(events[...]) }
 
     /// Decodes a body into `events` (replacing what they held), assigning sequences from
     /// `firstSequence`. Throws on any inconsistency, leaving `events` empty.
@@ -244,66 +204,10 @@ private func scaled(_ value: Int64, _ scale: Int64, _ r: inout ByteReader) throw
     return product
 }
 
-/// Strings as indexes into a table of the distinct strings of one block.
-///
-/// The index is an open-addressing table over a fast hash of the UTF-8 bytes: `Dictionary`
-/// with `String` keys normalises Unicode and runs SipHash, which cost more than everything else
-/// in encoding a block. The hash is seeded per process, and a block holds at most a few
-/// thousand strings, so crafted collisions can only slow one block down.
+/// A block's table of distinct strings, read back (`TableBytes` writes it): payloads and
+/// actors refer to its entries by index.
 struct TableStrings: StringCoding {
     private(set) var table: [String] = []
-    /// Per table entry: its hash.
-    private var hashes: [UInt64] = []
-    /// Open-addressing slots: 1 + index into `table`, 0 when empty. Allocated on first encode.
-    private var slots: [Int32] = []
-
-    /// An index: a varint.
-    static func bound(of s: String) -> Int { 10 }
-
-    mutating func encode(_ s: String, into c: inout ByteCursor) {
-        if slots.isEmpty { slots = Array(repeating: 0, count: 64) }
-        var h: UInt64 = 0
-        let index = s.withUTF8Bytes { utf8 -> Int in
-            h = TableStrings.hash(UnsafeRawBufferPointer(utf8))
-            let mask = slots.count - 1
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while slots[slot] != 0 {
-                let i = Int(slots[slot]) - 1
-                if hashes[i] == h && TableStrings.equal(table[i], utf8) { return i }
-                slot = (slot + 1) & mask
-            }
-            return -1 - slot  // not found: where to insert
-        }
-        if index >= 0 {
-            c.varint(UInt64(index))
-            return
-        }
-        let i = table.count
-        slots[-1 - index] = Int32(i + 1)
-        table.append(s)
-        hashes.append(h)
-        c.varint(UInt64(i))
-        if table.count * 2 > slots.count { grow() }
-    }
-
-    private mutating func grow() { slots = TableStrings.slots(count: slots.count * 2, for: hashes) }
-
-    /// `count` open-addressing slots (a power of two) holding 1 + the index of each entry of
-    /// `hashes`, for `TableStrings` and `TableBytes` when their table grows.
-    static func slots(count: Int, for hashes: [UInt64]) -> [Int32] {
-        var slots = [Int32](repeating: 0, count: count)
-        let mask = count - 1
-        for (i, h) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(i + 1)
-        }
-        return slots
-    }
-
-    static func equal(_ a: String, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        equal(a, UnsafeRawBufferPointer(b))
-    }
 
     static func equal(_ a: String, _ b: UnsafeRawBufferPointer) -> Bool {
         a.withUTF8Bytes { x in
@@ -313,7 +217,9 @@ struct TableStrings: StringCoding {
 
     private static let seed = UInt64.random(in: 0...UInt64.max)
 
-    /// A multiply-xorshift hash over 8-byte words; fast for the short strings of events.
+    /// A multiply-xorshift hash over 8-byte words; fast for the short strings of events. Seeded
+    /// per process: a block holds at most a few thousand strings, so crafted collisions can
+    /// only slow one block down.
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h = seed ^ UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15
         var i = 0
@@ -337,12 +243,6 @@ struct TableStrings: StringCoding {
         let i = try r.varint()
         guard i < UInt64(table.count) else { throw r.fail(.outOfRange) }
         return table[Int(i)]
-    }
-
-    func writeTable(into w: inout ByteWriter) {
-        w.varint(UInt64(table.count))
-        let room = table.reduce(0) { $0 + ByteCursor.bound(of: $1) }
-        w.group(capacity: room) { c in for s in table { c.string(s) } }
     }
 
     static func readTable(_ r: inout ByteReader, cache: inout StringCache) throws(CodecError) -> TableStrings {

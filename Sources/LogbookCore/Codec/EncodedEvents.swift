@@ -137,22 +137,6 @@ public struct EncodedEvents: Sendable, Equatable {
             }
         }
     }
-
-    /// The canonical form's head: version, type, id, sequence, occurred-at, recorded-at.
-    @inline(__always)
-    static func writeHead(
-        type: EventType, id: EventID, sequence: UInt64, occurred: Int64, recorded: Int64, into c: inout ByteCursor
-    ) {
-        c.u8(EventCodec.version)
-        c.u8(type.rawValue)
-        c.uuid(id)
-        c.varint(sequence)
-        c.svarint(occurred)
-        c.svarint(recorded)
-    }
-
-    /// The most bytes a head takes: version, type, id and three varints.
-    static let headBound = 1 + 1 + 16 + 3 * 10
 }
 
 /// One event's tail read back: the fields a block stores in columns, and its payload's bytes.

@@ -23,8 +23,11 @@ public enum EventCodec {
     }
 
     static func flags(of e: borrowing Event) -> UInt8 {
-        (e.subject != nil ? Flag.subject : 0) | (e.actor != nil ? Flag.actor : 0)
-            | (e.duration != nil ? Flag.duration : 0)
+        flags(subject: e.subject != nil, actor: e.actor != nil, duration: e.duration != nil)
+    }
+
+    static func flags(subject: Bool, actor: Bool, duration: Bool) -> UInt8 {
+        (subject ? Flag.subject : 0) | (actor ? Flag.actor : 0) | (duration ? Flag.duration : 0)
     }
 
     /// Encodes `event` canonically.
@@ -35,26 +38,34 @@ public enum EventCodec {
     }
 
     static func encode(_ e: Event, into w: inout ByteWriter) {
-        encode(e, sequence: e.sequence, recordedAt: e.recordedAt, into: &w)
-    }
-
-    /// Encodes `e` as if it had `sequence` and `recordedAt`: the commit path assigns both
-    /// without copying the caller's events.
-    static func encode(_ e: Event, sequence: UInt64, recordedAt: Timestamp, into w: inout ByteWriter) {
-        w.group(capacity: bound(of: e)) { encode(e, sequence: sequence, recordedAt: recordedAt, into: &$0) }
+        w.group(capacity: bound(of: e)) { encode(e, into: &$0) }
     }
 
     /// Same, into room of at least `bound(of: e)` bytes.
     @inline(__always)  // see ChainHash.event
-    static func encode(_ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, into c: inout ByteCursor) {
-        c.u8(version)
-        c.u8(e.type.rawValue)
-        c.uuid(e.id)
-        c.varint(sequence)
-        c.svarint(e.occurredAt.microseconds)
-        c.svarint(recordedAt.microseconds)
+    static func encode(_ e: borrowing Event, into c: inout ByteCursor) {
+        encodeHead(
+            type: e.type, id: e.id, sequence: e.sequence, occurred: e.occurredAt.microseconds,
+            recorded: e.recordedAt.microseconds, into: &c)
         encodeTail(e, into: &c)
     }
+
+    /// The canonical form's head: version, type, id, sequence, occurred-at, recorded-at.
+    /// Room: `headBound`.
+    @inline(__always)
+    static func encodeHead(
+        type: EventType, id: EventID, sequence: UInt64, occurred: Int64, recorded: Int64, into c: inout ByteCursor
+    ) {
+        c.u8(version)
+        c.u8(type.rawValue)
+        c.uuid(id)
+        c.varint(sequence)
+        c.svarint(occurred)
+        c.svarint(recorded)
+    }
+
+    /// The most bytes a head takes: version, type, id and three varints.
+    static let headBound = 1 + 1 + 16 + 3 * 10
 
     /// The part of the canonical form that follows recorded-at — flags, subject, actor,
     /// duration, payload — which neither the log's sequence nor its clock changes
@@ -112,13 +123,13 @@ public enum EventCodec {
         return t
     }
 
-    // MARK: Payload (shared with BlockBody, which stores strings in a per-block table)
+    // MARK: Payload (shared with BlockBody, which reads strings from a per-block table)
 
-    /// Writes a payload into room of at least `payloadBound(fields, S.self)` bytes, its strings
-    /// inline (the canonical form, timeline entries, audit records) or as indexes into a
-    /// block's table (`BlockBody`). Through a cursor, not a `ByteWriter`: appending to an
-    /// array costs more than a small field's bytes.
-    static func encodePayload<S: StringCoding>(_ fields: [Field], into c: inout ByteCursor, strings: inout S) {
+    /// Writes a payload, its strings inline, into room of at least `payloadBound(fields)`
+    /// bytes: the canonical form, timeline entries, audit records (a block's body copies it
+    /// with its strings as table indexes, `BlockBody`). Through a cursor, not a `ByteWriter`:
+    /// appending to an array costs more than a small field's bytes.
+    static func encodePayload(_ fields: [Field], into c: inout ByteCursor) {
         c.varint(UInt64(fields.count))
         // In place: `for f in fields` would copy (retain and release) every field.
         fields.withUnsafeBufferPointer { f in
@@ -129,23 +140,17 @@ public enum EventCodec {
                 case .bool(let b): c.u8(b ? Tag.true : Tag.false)
                 case .int(let v): c.u8(Tag.int); c.svarint(v)
                 case .double(let d): c.u8(Tag.double); c.u64(d.bitPattern)
-                case .string(let s): c.u8(Tag.string); strings.encode(s, into: &c)
+                case .string(let s): c.u8(Tag.string); c.string(s)
                 case .uuid(let u): c.u8(Tag.uuid); c.uuid(u)
                 case .time(let t): c.u8(Tag.time); c.svarint(t.microseconds)
-                case .fields(let fs): c.u8(Tag.fields); encodePayload(fs, into: &c, strings: &strings)
+                case .fields(let fs): c.u8(Tag.fields); encodePayload(fs, into: &c)
                 }
             }
         }
     }
 
-    /// Same, strings inline.
-    static func encodePayload(_ fields: [Field], into c: inout ByteCursor) {
-        var strings = InlineStrings()
-        encodePayload(fields, into: &c, strings: &strings)
-    }
-
-    /// The most bytes `encodePayload` writes with strings coded by `S`.
-    static func payloadBound<S: StringCoding>(_ fields: [Field], _: S.Type = InlineStrings.self) -> Int {
+    /// The most bytes `encodePayload` writes.
+    static func payloadBound(_ fields: [Field]) -> Int {
         var n = 10
         fields.withUnsafeBufferPointer { f in
             for i in f.indices {
@@ -154,9 +159,9 @@ public enum EventCodec {
                 case .null, .bool: break
                 case .int, .time: n += 10
                 case .double: n += 8
-                case .string(let s): n += S.bound(of: s)
+                case .string(let s): n += ByteCursor.bound(of: s)
                 case .uuid: n += 16
-                case .fields(let fs): n += payloadBound(fs, S.self)
+                case .fields(let fs): n += payloadBound(fs)
                 }
             }
         }
@@ -218,16 +223,11 @@ public enum EventCodec {
     }
 }
 
-/// How payload strings are written: inline (canonical form) or as indexes into a block's table.
+/// Where a payload's strings are read from: inline (canonical form) or a block's table.
 protocol StringCoding {
-    mutating func encode(_ s: String, into c: inout ByteCursor)
-    /// The most bytes `encode(s)` writes.
-    static func bound(of s: String) -> Int
     mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String
 }
 
 struct InlineStrings: StringCoding {
-    mutating func encode(_ s: String, into c: inout ByteCursor) { c.string(s) }
-    static func bound(of s: String) -> Int { ByteCursor.bound(of: s) }
     mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String { try r.string() }
 }

@@ -37,9 +37,9 @@ struct FastEventDecoder {
                 occurred: envelope.occurredAt.microseconds, tailBound: bound
             ) { c in
                 c.u8(
-                    (envelope.subject != nil ? EventCodec.Flag.subject : 0)
-                        | (envelope.actor != nil ? EventCodec.Flag.actor : 0)
-                        | (envelope.duration != nil ? EventCodec.Flag.duration : 0))
+                    EventCodec.flags(
+                        subject: envelope.subject != nil, actor: envelope.actor != nil,
+                        duration: envelope.duration != nil))
                 if let s = envelope.subject { c.uuid(s) }
                 if let a = envelope.actor {
                     c.varint(UInt64(a.count))

@@ -34,8 +34,8 @@ struct CommittedEvents {
         }
     }
 
-    /// The sequence of the first event held.
-    private(set) var first: UInt64 = 0
+    /// The sequence of the first event held (when any is).
+    var first: UInt64 { pieces.first?.first ?? 0 }
     /// How many events are held.
     private(set) var count = 0
     private var pieces: Deque<Piece> = []
@@ -46,11 +46,7 @@ struct CommittedEvents {
     /// budget) stays as it is, and what comes after the hole is read from the log.
     mutating func append(_ encoded: EncodedEvents, first start: UInt64, recordedAt: Timestamp) -> Bool {
         guard !encoded.isEmpty else { return true }
-        if count == 0 {
-            first = start
-        } else if first + UInt64(count) != start {
-            return false
-        }
+        if count > 0 && first + UInt64(count) != start { return false }
         pieces.append(Piece(encoded: encoded, range: 0..<encoded.count, first: start, recordedAt: recordedAt))
         count += encoded.count
         return true
@@ -85,7 +81,6 @@ struct CommittedEvents {
             }
         }
         count -= n
-        first += UInt64(n)
         return out
     }
 

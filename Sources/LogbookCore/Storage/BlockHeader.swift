@@ -131,22 +131,17 @@ public enum ChainHash {
     static let blockPrefix: UInt8 = 2
 
     /// An event's hash: SHA-256 over 0x00 and its canonical encoding (`EventCodec`).
-    static func event(_ e: Event, scratch: EncodingScratch) -> Digest {
-        event(e, sequence: e.sequence, recordedAt: e.recordedAt, scratch: scratch)
-    }
-
+    ///
     /// Encodes into `scratch` through a cursor, without closures: a closure capturing the
     /// event copied it (a retain and release of its strings and payload per event). The hash
     /// pads the encoding in place, behind it in the same room.
     @inline(__always)  // lets the caller read the event's fields in place instead of copying it
-    static func event(
-        _ e: borrowing Event, sequence: UInt64, recordedAt: Timestamp, scratch: EncodingScratch
-    ) -> Digest {
+    static func event(_ e: borrowing Event, scratch: EncodingScratch) -> Digest {
         let bound = 1 + EventCodec.bound(of: e)
         let at = scratch.room(bound + SHA256.paddingRoom)
         var c = ByteCursor(base: at, limit: bound)
         c.u8(leafPrefix)
-        EventCodec.encode(e, sequence: sequence, recordedAt: recordedAt, into: &c)
+        EventCodec.encode(e, into: &c)
         return SHA256.hash(padding: at, count: c.count)
     }
 
@@ -156,11 +151,11 @@ public enum ChainHash {
         _ batch: borrowing EncodedEvents, _ i: Int, tail: UnsafeRawBufferPointer, sequence: UInt64,
         recordedAt: Timestamp, scratch: EncodingScratch
     ) -> Digest {
-        let bound = 1 + EncodedEvents.headBound + tail.count
+        let bound = 1 + EventCodec.headBound + tail.count
         let at = scratch.room(bound + SHA256.paddingRoom)
         var c = ByteCursor(base: at, limit: bound)
         c.u8(leafPrefix)
-        EncodedEvents.writeHead(
+        EventCodec.encodeHead(
             type: batch.types[i], id: batch.ids[i], sequence: sequence, occurred: batch.occurred[i],
             recorded: recordedAt.microseconds, into: &c)
         c.raw(tail)

@@ -367,9 +367,7 @@ public final class LogStore: Sendable {
         let n = events.count
         // Room first: a caller that retries while the queues are full must not encode each time.
         let log = try reserve(n, for: tenant)
-        let encoded = EncodedEvents(events)
-        let bytes = approximateBytes ?? encoded.tails.count + 40 * n
-        try enqueue(.init(encoded: encoded, bytes: bytes, completion: completion), to: log)
+        try enqueue(EncodedEvents(events), approximateBytes: approximateBytes, completion: completion, to: log)
     }
 
     /// Queues events already encoded (`EncodedEvents`); as `submit(_:to:approximateBytes:completion:)`.
@@ -380,8 +378,7 @@ public final class LogStore: Sendable {
         guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
         if encoded.isEmpty { return completion(.success([])) }
         let log = try reserve(encoded.count, for: tenant)
-        let bytes = approximateBytes ?? encoded.tails.count + 40 * encoded.count
-        try enqueue(.init(encoded: encoded, bytes: bytes, completion: completion), to: log)
+        try enqueue(encoded, approximateBytes: approximateBytes, completion: completion, to: log)
     }
 
     /// Counts `n` events against the store's queue bound and pins `tenant`'s log (creating the
@@ -399,9 +396,15 @@ public final class LogStore: Sendable {
         }
     }
 
-    private func enqueue(_ append: consuming TenantLog.PendingAppend, to log: TenantLog) throws(LogError) {
-        let n = append.encoded.count
-        var append: TenantLog.PendingAppend? = consume append
+    /// Queues what `reserve` made room for; its size for `maxBatchBytes` is the caller's
+    /// measure or the encoding's.
+    private func enqueue(
+        _ encoded: consuming EncodedEvents, approximateBytes: Int?,
+        completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void, to log: TenantLog
+    ) throws(LogError) {
+        let n = encoded.count
+        let bytes = approximateBytes ?? encoded.tails.count + 40 * n
+        var append: TenantLog.PendingAppend? = .init(encoded: encoded, bytes: bytes, completion: completion)
         let schedule = log.queue.withLock { q -> Bool? in
             if q.queuedEvents > 0 && q.queuedEvents + n > options.maxQueuedEventsPerTenant { return nil }
             q.pending.append(append.take()!)

@@ -127,8 +127,9 @@ final class TenantLog: @unchecked Sendable {
             let log = try TenantLog(tenant: tenant, env: env, options: options, committedBudget: committedBudget)
             // The new directory's entry, and data.mdb and lock.mdb in it, must survive a power
             // loss along with the first write anyone is told is durable. Synced here they cost
-            // the appender that opened the tenant two fsyncs, under the store's table lock and
-            // behind every commit's writes: a tenth of a hundred-tenant ingest's first second.
+            // the appender that opened the tenant two fsyncs behind every commit's writes (a
+            // tenth of a hundred-tenant ingest's first second, when opening held the store's
+            // table lock); its first commit pays them on a commit thread instead.
             if !unsynced.isEmpty { log.unsyncedDirectories.withLock { $0 = unsynced } }
             return log
         } catch let error as LogError {
