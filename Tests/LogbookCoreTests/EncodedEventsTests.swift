@@ -69,6 +69,15 @@ struct EncodedEventsTests {
         }
     }
 
+    @Test("a batch encoded at once equals the same events appended one by one")
+    func atOnceOrOneByOne() {
+        for events in Self.batches() + [[]] {
+            var oneByOne = EncodedEvents()
+            for e in events { oneByOne.append(e) }
+            #expect(EncodedEvents(events) == oneByOne)
+        }
+    }
+
     @Test("batches joined and events picked keep every event whole and in order")
     func joinAndSelect() {
         let all = Self.batches()

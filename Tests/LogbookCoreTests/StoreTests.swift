@@ -115,6 +115,20 @@ struct StoreTests {
         #expect(try await store.append([b, a], to: tenant) == [.duplicate(sequence: 2), .duplicate(sequence: 1)])
     }
 
+    @Test("the dedup keys' radix sort orders them as whole numbers, shared prefixes included")
+    func dedupKeySort() {
+        var g = SeededGenerator(seed: 21)
+        for count in [0, 1, 2, 63, 64, 65, 100, 999, 1_000, 4_097] {
+            // Few distinct prefixes in some rounds, so that many keys share one.
+            for distinct in [UInt64(3), 1 << 40] {
+                let keys = (0..<count).map { i in (UInt64.random(in: 0..<distinct, using: &g) << 24) | UInt64(i) }
+                var sorted = keys
+                TenantLog.sortByPrefix(&sorted)
+                #expect(sorted == keys.sorted(), "count \(count), \(distinct) prefixes")
+            }
+        }
+    }
+
     @Test("time-ordered ids (UUIDv7: equal leading bits) spread over the dedup prefixes and stay idempotent")
     func timeOrderedIDs() async throws {
         let dir = TemporaryDirectory()

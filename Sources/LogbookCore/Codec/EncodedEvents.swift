@@ -21,10 +21,43 @@ public struct EncodedEvents: Sendable, Equatable {
     public init() {}
 
     public init(_ events: borrowing [Event]) {
-        reserve(events.count, bytes: events.count * 96)
         events.withUnsafeBufferPointer { e in
+            guard let p = e.baseAddress, !e.isEmpty else { return }
+            // Events through the pointer, and their parts rather than themselves: the buffer's
+            // subscript returns a copy of its element (a retain of every string and array in
+            // it), and so does passing a pointee to a function that writes memory.
+            let n = e.count
             Self.keepAlive(Self.warmUp(e))
-            for i in e.indices { append(e[i]) }
+            ids = Self.column(n) { p[$0].id }
+            types = Self.column(n) { p[$0].type }
+            subjects = Self.column(n) { p[$0].subject }
+            occurred = Self.column(n) { p[$0].occurredAt.microseconds }
+            // All tails through one cursor into room sized first: no per-event array append,
+            // no copy out of a scratch buffer.
+            var bound = 0
+            for i in 0..<n { bound += EventCodec.tailBound(actor: p[i].actor, data: p[i].data) }
+            tails = [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
+                var c = ByteCursor(base: UnsafeMutableRawPointer(buffer.baseAddress!), limit: bound)
+                starts = Self.column(n + 1) { i in
+                    if i > 0 {
+                        let e = p + i - 1
+                        EventCodec.encodeTail(
+                            subject: e.pointee.subject, actor: e.pointee.actor, duration: e.pointee.duration,
+                            data: e.pointee.data, into: &c)
+                    }
+                    return c.count
+                }
+                written = c.count
+            }
+        }
+    }
+
+    /// `count` values, `make(i)` the i-th, written in place instead of appended one by one.
+    @inline(__always)
+    private static func column<T>(_ count: Int, _ make: (Int) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { (buffer.baseAddress! + i).initialize(to: make(i)) }
+            initialized = count
         }
     }
 
@@ -64,7 +97,7 @@ public struct EncodedEvents: Sendable, Equatable {
     public mutating func append(_ e: borrowing Event) {
         append(
             id: e.id, type: e.type, subject: e.subject, occurred: e.occurredAt.microseconds,
-            tailBound: EventCodec.bound(of: e)
+            tailBound: EventCodec.tailBound(of: e)
         ) { EventCodec.encodeTail(e, into: &$0) }
     }
 

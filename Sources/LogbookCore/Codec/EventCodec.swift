@@ -72,18 +72,34 @@ public enum EventCodec {
     /// (`EncodedEvents` keeps it from before the commit). Room: `bound(of: e)`.
     @inline(__always)
     static func encodeTail(_ e: borrowing Event, into c: inout ByteCursor) {
-        c.u8(flags(of: e))
-        if let s = e.subject { c.uuid(s) }
-        if let a = e.actor { c.string(a) }
-        if let d = e.duration { c.svarint(d) }
-        encodePayload(e.data, into: &c)
+        encodeTail(subject: e.subject, actor: e.actor, duration: e.duration, data: e.data, into: &c)
     }
 
-    /// The most bytes the canonical encoding of `e` takes: 1 + 1 + 16 + 3 × 10 + 1 + 16 = 65
-    /// fixed, then the actor, the duration and the payload.
+    /// Same, from an event's parts: `EncodedEvents` reads them from events in place, where
+    /// passing the whole event would copy it first (the writes through the cursor could,
+    /// for all the compiler knows, change memory it reads through a pointer).
     @inline(__always)
-    static func bound(of e: borrowing Event) -> Int {
-        65 + (e.actor.map(ByteCursor.bound(of:)) ?? 0) + 10 + payloadBound(e.data)
+    static func encodeTail(subject: UserID?, actor: String?, duration: Int64?, data: [Field], into c: inout ByteCursor)
+    {
+        c.u8(flags(subject: subject != nil, actor: actor != nil, duration: duration != nil))
+        if let s = subject { c.uuid(s) }
+        if let a = actor { c.string(a) }
+        if let d = duration { c.svarint(d) }
+        encodePayload(data, into: &c)
+    }
+
+    /// The most bytes the canonical encoding of `e` takes: its head and its tail.
+    @inline(__always)
+    static func bound(of e: borrowing Event) -> Int { headBound + tailBound(of: e) }
+
+    /// The most bytes `encodeTail` writes for `e`: flags and subject (17), the actor, the
+    /// duration (10) and the payload.
+    @inline(__always)
+    static func tailBound(of e: borrowing Event) -> Int { tailBound(actor: e.actor, data: e.data) }
+
+    @inline(__always)
+    static func tailBound(actor: String?, data: [Field]) -> Int {
+        17 + (actor.map(ByteCursor.bound(of:)) ?? 0) + 10 + payloadBound(data)
     }
 
     /// Decodes one canonically encoded event.

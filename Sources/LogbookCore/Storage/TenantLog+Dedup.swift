@@ -61,11 +61,54 @@ extension TenantLog {
     /// index `i`. Lookups walk the runs in this order; when every event of the batch is new,
     /// the same keys are its new run.
     static func sortedIDKeys(_ ids: [EventID]) -> [UInt64] {
-        precondition(UInt64(ids.count) < TenantLog.maxRunSpan, "a commit larger than a dedup run can span")
-        var keys = [UInt64](repeating: 0, count: ids.count)
-        for i in ids.indices { keys[i] = TenantLog.dedupPrefix(ids[i]) << 24 | UInt64(i) }
-        keys.sort()
+        sortedIDKeys(ids.count) { ids[$0] }
+    }
+
+    static func sortedIDKeys(_ count: Int, id: (Int) -> EventID) -> [UInt64] {
+        precondition(UInt64(count) < TenantLog.maxRunSpan, "a commit larger than a dedup run can span")
+        var keys = [UInt64](repeating: 0, count: count)
+        for i in 0..<count { keys[i] = TenantLog.dedupPrefix(id(i)) << 24 | UInt64(i) }
+        sortByPrefix(&keys)
         return keys
+    }
+
+    /// Sorts keys made in index order (`prefix << 24 | index`) as whole numbers: by the 40-bit
+    /// prefix, least significant byte first, in five stable counting passes — keys of one
+    /// prefix keep their index order, which is the order of their low 24 bits. The prefixes
+    /// are random: a comparison sort mispredicts about every other branch, and took a fifth
+    /// of the commit's deduplication.
+    static func sortByPrefix(_ keys: inout [UInt64]) {
+        let n = keys.count
+        guard n > 64 else { return keys.sort() }
+        var counts = [Int](repeating: 0, count: 5 * 256)
+        var other = [UInt64](repeating: 0, count: n)
+        keys.withUnsafeMutableBufferPointer { a in
+            other.withUnsafeMutableBufferPointer { b in
+                counts.withUnsafeMutableBufferPointer { c in
+                    for k in a {
+                        for pass in 0..<5 { c[pass * 256 + Int(truncatingIfNeeded: k >> (24 + 8 * pass)) & 255] += 1 }
+                    }
+                    var (from, to) = (a, b)
+                    for pass in 0..<5 {
+                        let shift = UInt64(24 + 8 * pass)
+                        let base = pass * 256
+                        var total = 0
+                        for d in 0..<256 {
+                            let c0 = c[base + d]
+                            c[base + d] = total
+                            total += c0
+                        }
+                        for k in from {
+                            let d = base + Int(truncatingIfNeeded: k >> shift) & 255
+                            to[c[d]] = k
+                            c[d] += 1
+                        }
+                        swap(&from, &to)
+                    }
+                }
+            }
+        }
+        swap(&keys, &other)  // an odd number of passes ends in `other`
     }
 
     /// Adds a batch's ids as a new run starting at sequence `first`, then merges runs. `keys`
@@ -153,9 +196,7 @@ extension TenantLog {
     func lookupDuplicates<T: Transaction & ~Copyable>(
         _ count: Int, id: (Int) -> EventID, runs: [DedupRun], in txn: borrowing T
     ) throws -> [UInt64?] {
-        var keys = (0..<count).map { TenantLog.dedupPrefix(id($0)) << 24 | UInt64($0) }
-        keys.sort()
-        return try lookupDuplicates(sortedKeys: keys, id: id, runs: runs, in: txn)
+        try lookupDuplicates(sortedKeys: TenantLog.sortedIDKeys(count, id: id), id: id, runs: runs, in: txn)
     }
 
     /// For each id of a batch, given as its `sortedIDKeys`, the sequence of the stored event
