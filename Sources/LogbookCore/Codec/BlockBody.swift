@@ -228,12 +228,20 @@ struct TableStrings: StringCoding {
             h ^= h >> 29
             i += 8
         }
+        // The last bytes in at most two loads, overlapping what came before (the length is in
+        // the seed, so overlapping words still tell strings apart): no loop over the bytes.
+        let n = bytes.count
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < bytes.count {
-            tail |= UInt64(bytes[i]) << shift
-            shift += 8
-            i += 1
+        if i < n {
+            if n >= 8 {
+                tail = bytes.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            } else if n >= 4 {
+                tail =
+                    UInt64(bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+                    | UInt64(bytes.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
+            } else {
+                tail = UInt64(bytes[0]) | UInt64(bytes[n / 2]) << 8 | UInt64(bytes[n - 1]) << 16
+            }
         }
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 31)
