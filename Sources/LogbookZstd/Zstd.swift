@@ -84,19 +84,27 @@ public struct ZstdCompressor: ~Copyable {
     ) throws {
         let bound = ZstdCompressor.bound(source.count)
         let start = output.count
-        output.reserveCapacity(start + bound)
-        // Grow without initialising twice: append zeros only up to the bound, trim afterwards.
         output.append(contentsOf: repeatElement(0, count: bound))
-        let written = try output.withUnsafeMutableBytes { out -> Int in
-            let dst = out.baseAddress! + start
-            if let dictionary {
-                return try checked(
-                    clogbook_zstd_compress_dict(cctx, dst, bound, source.baseAddress, source.count, dictionary.cdict),
-                    "compress")
-            }
-            return try checked(ZSTD_compress2(cctx, dst, bound, source.baseAddress, source.count), "compress")
+        let written = try output.withUnsafeMutableBytes { out in
+            try compress(source, dictionary: dictionary, into: UnsafeMutableRawBufferPointer(rebasing: out[start...]))
         }
         output.removeSubrange((start + written)...)
+    }
+
+    /// Compresses `source` into `destination`, which has room for `bound(source.count)` bytes;
+    /// returns the frame's size. As `compress(_:dictionary:appendingTo:)`.
+    public mutating func compress(
+        _ source: UnsafeRawBufferPointer, dictionary: ZstdDictionary?, into destination: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
+        let bound = ZstdCompressor.bound(source.count)
+        precondition(destination.count >= bound, "room for the frame's worst case")
+        let dst = destination.baseAddress!
+        if let dictionary {
+            return try checked(
+                clogbook_zstd_compress_dict(cctx, dst, bound, source.baseAddress, source.count, dictionary.cdict),
+                "compress")
+        }
+        return try checked(ZSTD_compress2(cctx, dst, bound, source.baseAddress, source.count), "compress")
     }
 }
 

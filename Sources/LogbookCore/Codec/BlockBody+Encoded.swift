@@ -8,36 +8,26 @@ extension BlockBody {
 
     /// Encodes events `range` of `batch`, the `i`th of them with recorded-at `recorded(i)`
     /// (microseconds), from their canonical tails.
+    ///
+    /// The whole body goes through one cursor into one buffer sized first; only the actor and
+    /// payload columns are written to the side before it, because the tables they point into
+    /// (which come first) are complete only once they are written.
     static func encode(_ batch: EncodedEvents, _ range: Range<Int>, recorded: (Int) -> Int64) -> [UInt8] {
         batch.tails.withUnsafeBytes { tailBytes in
             let n = range.count
             let tails = range.map {
                 EncodedTail(UnsafeRawBufferPointer(rebasing: tailBytes[batch.starts[$0]..<batch.starts[$0 + 1]]))
             }
-            var w = ByteWriter(capacity: n * 64)
-            w.varint(UInt64(n))
-            w.group(capacity: 16 * n) { c in for i in range { c.uuid(batch.ids[i]) } }
-            w.group(capacity: n) { c in for i in range { c.u8(batch.types[i].rawValue) } }
-            w.group(capacity: n) { c in for t in tails { c.u8(t.flags) } }
-            writeUsers(count: n, subject: { batch.subjects[range.lowerBound + $0] }, into: &w)
-
+            let users = Users(count: n, subject: { batch.subjects[range.lowerBound + $0] })
             var actors = TableBytes()
-            var actorIndex = ByteWriter(capacity: 16)
-            actorIndex.group(capacity: 10 * n) { c in
+            let actorColumn = column(room: 10 * n) { c in
                 for t in tails { if let a = t.actor { actors.encode(a, into: &c) } }
             }
-            actors.writeTable(into: &w)
-            w.raw(actorIndex.bytes)
-            writeTimes(
-                count: n, occurred: { batch.occurred[range.lowerBound + $0] },
-                recorded: recorded,
-                duration: { tails[$0].duration }, into: &w)
-
-            // A string's index takes at most 10 bytes where its inline form took at least 1.
+            // Transcoded, a payload takes at most 7/3 of its canonical size: only string
+            // fields change, from at least 3 bytes (key, tag, length) to at most 7 (key, tag,
+            // an index of at most 5 bytes: a block's table holds fewer than 2^35 strings).
             var strings = TableBytes()
-            var payloads = ByteWriter(capacity: 0)
-            let room = tails.reduce(0) { $0 + 10 * $1.payload.count }
-            payloads.group(capacity: room) { c in
+            let payloadColumn = column(room: 3 * tails.reduce(0) { $0 + $1.payload.count }) { c in
                 for t in tails {
                     var r = ByteReader(t.payload)
                     do {
@@ -47,9 +37,33 @@ extension BlockBody {
                     }
                 }
             }
-            strings.writeTable(into: &w)
-            w.raw(payloads.bytes)
-            return w.bytes
+            let room =
+                10 + 18 * n + users.bound + actors.tableBound + actorColumn.count + timesBound(count: n)
+                + strings.tableBound + payloadColumn.count
+            return column(room: room) { c in
+                c.varint(UInt64(n))
+                for i in range { c.uuid(batch.ids[i]) }
+                for i in range { c.u8(batch.types[i].rawValue) }
+                for t in tails { c.u8(t.flags) }
+                users.write(into: &c)
+                actors.writeTable(into: &c)
+                actorColumn.withUnsafeBytes { c.raw($0) }
+                writeTimes(
+                    count: n, occurred: { batch.occurred[range.lowerBound + $0] }, recorded: recorded,
+                    duration: { tails[$0].duration }, into: &c)
+                strings.writeTable(into: &c)
+                payloadColumn.withUnsafeBytes { c.raw($0) }
+            }
+        }
+    }
+
+    /// What `write` writes into room of `room` bytes, as an array (allocated once, not
+    /// initialised first).
+    private static func column(room: Int, _ write: (inout ByteCursor) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: max(room, 1)) { buffer, count in
+            var c = ByteCursor(base: UnsafeMutableRawPointer(buffer.baseAddress!), limit: room)
+            write(&c)
+            count = c.count
         }
     }
 
@@ -132,16 +146,16 @@ struct TableBytes {
         }
     }
 
-    /// The table: its entry count, then each entry's length and bytes.
-    func writeTable(into w: inout ByteWriter) {
-        w.varint(UInt64(count))
-        w.group(capacity: 10 * count + bytes.count) { c in
-            bytes.withUnsafeBytes { b in
-                for i in 0..<count {
-                    c.varint(UInt64(starts[i + 1] - starts[i]))
-                    c.raw(UnsafeRawBufferPointer(rebasing: b[starts[i]..<starts[i + 1]]))
-                }
+    /// The table: its entry count, then each entry's length and bytes. Room: `tableBound`.
+    func writeTable(into c: inout ByteCursor) {
+        c.varint(UInt64(count))
+        bytes.withUnsafeBytes { b in
+            for i in 0..<count {
+                c.varint(UInt64(starts[i + 1] - starts[i]))
+                c.raw(UnsafeRawBufferPointer(rebasing: b[starts[i]..<starts[i + 1]]))
             }
         }
     }
+
+    var tableBound: Int { 10 + 10 * count + bytes.count }
 }

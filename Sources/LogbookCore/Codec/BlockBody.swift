@@ -22,62 +22,67 @@ enum BlockBody {
     static func encode(_ events: [Event]) -> [UInt8] { encode(events[...]) }
 
     /// The users column: the block's distinct subjects in order of first appearance, then one
-    /// index per event that has a subject.
-    @inline(__always)
-    static func writeUsers(count n: Int, subject: (Int) -> UserID?, into w: inout ByteWriter) {
-        // A block holds few distinct users: a linear search beats hashing until there are many.
-        var users: [UUID128: Int] = [:]
-        var userList: [UUID128] = []
-        var userIndex: [Int] = []
-        userIndex.reserveCapacity(n)
-        for i in 0..<n {
-            if let s = subject(i) {
-                if userList.count <= 32, let i = userList.firstIndex(of: s) {
-                    userIndex.append(i)
-                } else if userList.count > 32, let i = users[s] {
-                    userIndex.append(i)
+    /// index per event that has a subject. Written by `write(into:)` in at most `bound` bytes.
+    struct Users {
+        var list: [UUID128] = []
+        var index: [Int] = []
+
+        init(count n: Int, subject: (Int) -> UserID?) {
+            // A block holds few distinct users: a linear search beats hashing until there are many.
+            var users: [UUID128: Int] = [:]
+            index.reserveCapacity(n)
+            for i in 0..<n {
+                guard let s = subject(i) else { continue }
+                if list.count <= 32, let i = list.firstIndex(of: s) {
+                    index.append(i)
+                } else if list.count > 32, let i = users[s] {
+                    index.append(i)
                 } else {
-                    if userList.count == 32 { for (i, u) in userList.enumerated() { users[u] = i } }
-                    if userList.count >= 32 { users[s] = userList.count }
-                    userIndex.append(userList.count)
-                    userList.append(s)
+                    if list.count == 32 { for (i, u) in list.enumerated() { users[u] = i } }
+                    if list.count >= 32 { users[s] = list.count }
+                    index.append(list.count)
+                    list.append(s)
                 }
             }
         }
-        w.varint(UInt64(userList.count))
-        w.group(capacity: 16 * userList.count) { c in for u in userList { c.uuid(u) } }
-        w.group(capacity: 10 * userIndex.count) { c in for i in userIndex { c.varint(UInt64(i)) } }
+
+        var bound: Int { 10 + 16 * list.count + 10 * index.count }
+
+        func write(into c: inout ByteCursor) {
+            c.varint(UInt64(list.count))
+            for u in list { c.uuid(u) }
+            for i in index { c.varint(UInt64(i)) }
+        }
     }
 
     /// The time columns, microseconds: occurred-at and recorded-at as deltas, then the
     /// durations of the events that have one. When every value of a column is a whole number
     /// of milliseconds (agents mostly send ms), it stores milliseconds; a scale byte says which
-    /// columns are scaled.
+    /// columns are scaled. Room: `timesBound(count:)`.
     @inline(__always)
     static func writeTimes(
         count n: Int, occurred: (Int) -> Int64, recorded: (Int) -> Int64, duration: (Int) -> Int64?,
-        into w: inout ByteWriter
+        into c: inout ByteCursor
     ) {
         let msOccurred = (0..<n).allSatisfy { occurred($0) % 1000 == 0 }
         let msRecorded = (0..<n).allSatisfy { recorded($0) % 1000 == 0 }
         let msDuration = (0..<n).allSatisfy { (duration($0) ?? 0) % 1000 == 0 }
-        w.u8((msOccurred ? 1 : 0) | (msRecorded ? 2 : 0) | (msDuration ? 4 : 0))
-        writeDeltas(count: n, occurred, scale: msOccurred ? 1000 : 1, into: &w)
-        writeDeltas(count: n, recorded, scale: msRecorded ? 1000 : 1, into: &w)
-        w.group(capacity: 10 * n) { c in
-            for i in 0..<n { if let d = duration(i) { c.svarint(d / (msDuration ? 1000 : 1)) } }
-        }
+        c.u8((msOccurred ? 1 : 0) | (msRecorded ? 2 : 0) | (msDuration ? 4 : 0))
+        writeDeltas(count: n, occurred, scale: msOccurred ? 1000 : 1, into: &c)
+        writeDeltas(count: n, recorded, scale: msRecorded ? 1000 : 1, into: &c)
+        for i in 0..<n { if let d = duration(i) { c.svarint(d / (msDuration ? 1000 : 1)) } }
     }
 
+    /// The most bytes `writeTimes` writes for `n` events: the scale byte and three varints each.
+    static func timesBound(count n: Int) -> Int { 1 + 30 * n }
+
     @inline(__always)
-    private static func writeDeltas(count n: Int, _ column: (Int) -> Int64, scale: Int64, into w: inout ByteWriter) {
-        w.group(capacity: 10 * n) { c in
-            var previous: Int64 = 0
-            for i in 0..<n {
-                let v = column(i) / scale
-                c.svarint(v &- previous)
-                previous = v
-            }
+    private static func writeDeltas(count n: Int, _ column: (Int) -> Int64, scale: Int64, into c: inout ByteCursor) {
+        var previous: Int64 = 0
+        for i in 0..<n {
+            let v = column(i) / scale
+            c.svarint(v &- previous)
+            previous = v
         }
     }
 

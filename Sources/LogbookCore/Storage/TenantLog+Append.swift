@@ -152,15 +152,19 @@ extension TenantLog {
         let dict = try dictionary(head.dictionaryID)
         // The id column goes as it is, the rest through zstd (`Codec.zstdAfterIDs`).
         let codec = options.blockCodec
-        var compressed: [UInt8] = []
-        try body.withUnsafeBytes { raw in
+        let compressed = try body.withUnsafeBytes { raw in
             let plain = codec == .zstdAfterIDs ? BlockBody.idColumnEnd(ofEncoded: raw) : 0
-            // Room for the frame's worst case too: `compress` would otherwise grow the array
-            // (copying the ids) to reserve it.
-            compressed.reserveCapacity(plain + ZstdCompressor.bound(raw.count - plain))
-            compressed.append(contentsOf: raw[..<plain])
-            try compressor.compress(
-                UnsafeRawBufferPointer(rebasing: raw[plain...]), dictionary: dict, appendingTo: &compressed)
+            // Room for the frame's worst case, not filled first.
+            return try [UInt8](unsafeUninitializedCapacity: plain + ZstdCompressor.bound(raw.count - plain)) {
+                buffer, count in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[..<plain]))
+                count =
+                    try plain
+                    + compressor.compress(
+                        UnsafeRawBufferPointer(rebasing: raw[plain...]), dictionary: dict,
+                        into: UnsafeMutableRawBufferPointer(rebasing: out[plain...]))
+            }
         }
         var header = BlockHeader(
             codec: codec, count: UInt32(range.count), firstSequence: firstSequence, minOccurred: minO,
