@@ -41,6 +41,27 @@ struct CorrectionRuleTests {
         #expect(out == [.appended(sequence: 1), .appended(sequence: 2), .appended(sequence: 3)])
     }
 
+    @Test("within its batch, a correction finds an earlier new event by id, not a later one nor a refused one")
+    func targetsInTheBatch() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 33)
+        let set = [Field(.title, .string("x"))]
+        let (w, later) = (EventFactory.window(&g, user: alice), EventFactory.window(&g, user: alice))
+        let tooEarly = corrected(&g, alice, target: .uuid(later.id), set: set)
+        let out = try await store.append(
+            [
+                w, tooEarly, later, corrected(&g, alice, target: .uuid(w.id), set: set),
+                corrected(&g, alice, target: .uuid(later.id), set: set),
+                corrected(&g, alice, target: .uuid(tooEarly.id), set: set),
+            ], to: tenant)
+        #expect(out[0] == .appended(sequence: 1))
+        #expect(refusal(out[1]) == .correctionTargetNotFound)
+        #expect(out[2...4] == [.appended(sequence: 2), .appended(sequence: 3), .appended(sequence: 4)])
+        #expect(refusal(out[5]) == .correctionTargetNotFound)
+    }
+
     @Test("the target must exist in the tenant: unknown id, a sequence past the head, another tenant's event")
     func targetMustExist() async throws {
         let dir = TemporaryDirectory()

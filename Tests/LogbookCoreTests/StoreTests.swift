@@ -129,6 +129,45 @@ struct StoreTests {
         }
     }
 
+    @Test("ids repeated within batches, some sharing a prefix, are answered as a model of first occurrences says")
+    func repeatsWithinBatches() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 31)
+        // A small pool of ids, so that batches repeat them; pairs in it share a dedup prefix.
+        let k = TenantLog.dedupMix
+        var pool: [EventID] = []
+        for _ in 0..<20 {
+            let a = UUID128(high: g.next(), low: g.next())
+            let low = g.next() | 1
+            pool.append(a)
+            pool.append(UUID128(high: a.high ^ (a.low &* k) ^ (low &* k), low: low))
+        }
+        #expect(TenantLog.dedupPrefix(pool[0]) == TenantLog.dedupPrefix(pool[1]))
+        var model: [EventID: UInt64] = [:]
+        for _ in 0..<12 {
+            let count = 1 + Int(g.next() % 80)
+            let events = (0..<count).map { _ in
+                var e = EventFactory.window(&g)
+                e.id = pool[Int(g.next() % UInt64(pool.count))]
+                return e
+            }
+            var expected: [AppendOutcome] = []
+            for e in events {
+                if let s = model[e.id] {
+                    expected.append(.duplicate(sequence: s))
+                } else {
+                    let s = UInt64(model.count + 1)
+                    model[e.id] = s
+                    expected.append(.appended(sequence: s))
+                }
+            }
+            #expect(try await store.append(events, to: tenant) == expected)
+        }
+        #expect(try store.verify(tenant).ok)
+    }
+
     @Test("time-ordered ids (UUIDv7: equal leading bits) spread over the dedup prefixes and stay idempotent")
     func timeOrderedIDs() async throws {
         let dir = TemporaryDirectory()
@@ -411,9 +450,15 @@ struct DeactivationTests {
         #expect(store.isDeactivated(alice, in: tenant))
         let later = try await store.append([retry, EventFactory.window(&g, user: alice)], to: tenant)
         #expect(later == [.duplicate(sequence: 1), .refused(.userDeactivated)])
+        // An id refused once is still new: after the reactivation in the same batch it is
+        // appended, and a third sending is a duplicate of that.
+        let refusedFirst = EventFactory.window(&g, user: alice)
         let back = try await store.append(
-            [admin(.userReactivated, alice, &g), EventFactory.window(&g, user: alice)], to: tenant)
-        #expect(back == [.appended(sequence: 4), .appended(sequence: 5)])
+            [refusedFirst, admin(.userReactivated, alice, &g), refusedFirst, refusedFirst], to: tenant)
+        #expect(
+            back == [
+                .refused(.userDeactivated), .appended(sequence: 4), .appended(sequence: 5), .duplicate(sequence: 5),
+            ])
         #expect(!store.isDeactivated(alice, in: tenant))
         #expect(try store.verify(tenant).ok)
     }

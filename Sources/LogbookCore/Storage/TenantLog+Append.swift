@@ -40,13 +40,13 @@ extension TenantLog {
                 recordedAt = now
                 // The new events keep the batch unless some are not stored; sequences and
                 // recorded-at are passed alongside.
-                var batch = BatchView(
-                    first: newHead.lastSequence + 1, fresh: [], ids: IDTable(capacity: encoded.count))
-                batch.fresh.reserveCapacity(encoded.count)
+                var batch = BatchView(first: newHead.lastSequence + 1, ids: ids, keys: keys)
+                let repeatable = batch.sharingPrefix()
                 var overlay = CorrectionOverlay()
                 for i in 0..<encoded.count {
                     let id = ids[i]
-                    if let duplicate = batch.ids[id] ?? stored[i] {
+                    let earlier = repeatable.isEmpty || !repeatable.contains(i) ? nil : batch.sequence(of: id)
+                    if let duplicate = earlier ?? stored[i] {
                         outcomes.append(.duplicate(sequence: duplicate))
                         continue
                     }
@@ -82,7 +82,6 @@ extension TenantLog {
                             newDeactivated.remove(user)
                         }
                     }
-                    batch.ids.set(id, sequence)
                     batch.fresh.append(i)
                     outcomes.append(.appended(sequence: sequence))
                 }

@@ -27,13 +27,61 @@ extension TenantLog {
         var entries: [UInt64: CorrectionEntry] = [:]
     }
 
-    /// Where a batch's new events are, so a correction may target an event of its own batch.
+    /// Where a batch's new events are, so that an id repeated within the batch is answered
+    /// as a duplicate and a correction may target an event of its own batch.
     struct BatchView {
         /// Sequence of the first new event of the batch.
         var first: UInt64
         /// Indexes (into the batch's events) of the new events so far, in sequence order.
-        var fresh: [Int]
-        var ids: IDTable
+        var fresh: [Int] = []
+        /// The batch's ids, and their `sortedIDKeys`: ids of the batch with a given prefix
+        /// are found by a binary search, without a table of the batch's ids.
+        let ids: [EventID]
+        let keys: [UInt64]
+
+        init(first: UInt64, ids: [EventID], keys: [UInt64]) {
+            self.first = first
+            self.ids = ids
+            self.keys = keys
+            fresh.reserveCapacity(ids.count)
+        }
+
+        /// The indexes of events whose id's prefix another event of the batch shares: the
+        /// only ones that can repeat an id of the batch. Usually none.
+        func sharingPrefix() -> Set<Int> {
+            var out = Set<Int>()
+            for k in keys.indices.dropFirst() where keys[k] >> 24 == keys[k - 1] >> 24 {
+                out.insert(Int(keys[k - 1] & 0xFF_FFFF))
+                out.insert(Int(keys[k] & 0xFF_FFFF))
+            }
+            return out
+        }
+
+        /// The sequence the batch gave the new event with `id`, if one has it so far.
+        func sequence(of id: EventID) -> UInt64? {
+            let prefix = TenantLog.dedupPrefix(id)
+            var (lo, hi) = (0, keys.count)
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if keys[mid] >> 24 < prefix { lo = mid + 1 } else { hi = mid }
+            }
+            while lo < keys.count && keys[lo] >> 24 == prefix {
+                let j = Int(keys[lo] & 0xFF_FFFF)
+                if ids[j] == id, let position = position(of: j) { return first + UInt64(position) }
+                lo += 1
+            }
+            return nil
+        }
+
+        /// Where event `j` of the batch is among the new events, if it is one.
+        private func position(of j: Int) -> Int? {
+            var (lo, hi) = (0, fresh.count)
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if fresh[mid] < j { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < fresh.count && fresh[lo] == j ? lo : nil
+        }
     }
 
     /// The root (the original) a correction or retraction applies to, or why it is refused.
@@ -46,7 +94,7 @@ extension TenantLog {
         var target: UInt64?
         switch e[.target] {
         case .uuid(let id):
-            target = batch.ids[id]
+            target = batch.sequence(of: id)
             if target == nil {
                 target = try lookupDuplicates(1, id: { _ in id }, runs: dedupRuns, in: txn)[0]
             }
