@@ -22,6 +22,7 @@ struct IngestTests {
             case 17: lines.append(#"{"id":"not-a-uuid"}"#)
             case 120: lines.append("")
             case 121: lines.append(#"{"oops"#)
+            case 150: lines.append(line(i).replacingOccurrences(of: #""tenant":"acme","#, with: ""))  // no tenant
             default: lines.append(line(i, tenant: i % 3 == 0 ? "beta" : "acme"))
             }
         }
@@ -42,16 +43,44 @@ struct IngestTests {
             return
         }
         #expect(report.lines == 199)
-        #expect(report.rejected == 2)
-        #expect(report.rejections.map(\.line) == [17, 121])
-        #expect(report.appended == 197)
+        #expect(report.rejected == 3)
+        #expect(report.rejections.map(\.line) == [17, 121, 150])
+        #expect(report.rejections.last?.error.field == "tenant")
+        #expect(report.appended == 196)
         var titles: [String] = []
         try store.read(TenantID("acme")!) { e in
             if case .string(let t)? = e[.title] { titles.append(t) }
             return true
         }
-        let expected = (1...200).filter { $0 % 3 != 0 && $0 != 17 && $0 != 120 && $0 != 121 }.map { "line \($0)" }
+        let expected = (1...200).filter { $0 % 3 != 0 && ![17, 120, 121, 150].contains($0) }.map { "line \($0)" }
         #expect(titles == expected, "file order is kept within a tenant")
+    }
+
+    @Test(
+        "a line longer than the reader can hold (twice the read chunk) is rejected alone; the lines around it are read whole",
+        arguments: [300, 301, 4096])
+    func overlongLine(chunkBytes: Int) throws {
+        let dir = TemporaryDirectory()
+        let long = line(3).replacingOccurrences(of: "line 3", with: String(repeating: "x", count: 900))
+        var lines = (1...40).map { line($0) }
+        lines[2] = long
+        let path = dir.path + "/in.ndjson"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let store = try LogStore(directory: dir.path + "/data", options: testOptions())
+        defer { store.close() }
+        var ingester = NDJSONIngester(store: store)
+        ingester.chunkBytes = chunkBytes
+        let report = try ingester.ingest(path: path)
+        let held = long.utf8.count < chunkBytes
+        #expect(report.lines == 40)
+        #expect(report.rejections.map(\.line) == (held ? [] : [3]))
+        #expect(report.appended == (held ? 40 : 39))
+        var titles: [String] = []
+        try store.read(TenantID("acme")!) { e in
+            if case .string(let t)? = e[.title] { titles.append(t) }
+            return true
+        }
+        #expect(titles.filter { !$0.hasPrefix("xxx") } == (1...40).filter { $0 != 3 }.map { "line \($0)" })
     }
 
     @Test("ingesting the same file twice stores nothing the second time")

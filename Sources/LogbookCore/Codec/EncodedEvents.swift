@@ -128,14 +128,33 @@ public struct EncodedEvents: Sendable, Equatable {
     }
 
     /// Appends all of `other`'s events (several appends committed together).
-    mutating func append(contentsOf other: EncodedEvents) {
-        let base = tails.count
-        ids.append(contentsOf: other.ids)
-        types.append(contentsOf: other.types)
-        subjects.append(contentsOf: other.subjects)
-        occurred.append(contentsOf: other.occurred)
-        starts.append(contentsOf: other.starts.dropFirst().lazy.map { $0 + base })
-        tails.append(contentsOf: other.tails)
+    mutating func append(contentsOf other: EncodedEvents) { append(contentsOf: other, 0..<other.count) }
+
+    /// Appends events `range` of `other`, column by column.
+    mutating func append(contentsOf other: EncodedEvents, _ range: Range<Int>) {
+        let shift = tails.count - other.starts[range.lowerBound]
+        ids.append(contentsOf: other.ids[range])
+        types.append(contentsOf: other.types[range])
+        subjects.append(contentsOf: other.subjects[range])
+        occurred.append(contentsOf: other.occurred[range])
+        starts.append(contentsOf: other.starts[range.lowerBound + 1...range.upperBound].lazy.map { $0 + shift })
+        tails.append(contentsOf: other.tails[other.starts[range.lowerBound]..<other.starts[range.upperBound]])
+    }
+
+    /// The events split by `group[i]` (in `0..<groups`) into one batch per group, each in
+    /// the events' order: sized first, then filled.
+    func partitioned(by group: [Int], into groups: Int) -> [EncodedEvents] {
+        precondition(group.count == count)
+        var counts = [Int](repeating: 0, count: groups)
+        var bytes = [Int](repeating: 0, count: groups)
+        for i in 0..<count {
+            counts[group[i]] += 1
+            bytes[group[i]] += starts[i + 1] - starts[i]
+        }
+        var out = [EncodedEvents](repeating: EncodedEvents(), count: groups)
+        for g in 0..<groups { out[g].reserve(counts[g], bytes: bytes[g]) }
+        for i in 0..<count { out[group[i]].append(i, of: self) }
+        return out
     }
 
     /// Appends event `i` of `other`.
