@@ -78,6 +78,20 @@ struct EncodedEventsTests {
         }
     }
 
+    @Test("a batch split into groups gives each group its events, whole and in order")
+    func partitioned() {
+        var g = SeededGenerator(seed: 43)
+        for events in Self.batches() {
+            let groups = 1 + Int(g.next() % 5)
+            let group = events.map { _ in Int(g.next() % UInt64(groups)) }
+            let split = EncodedEvents(events).partitioned(by: group, into: groups)
+            #expect(split.count == groups)
+            for k in 0..<groups {
+                #expect(split[k] == EncodedEvents(events.indices.filter { group[$0] == k }.map { events[$0] }))
+            }
+        }
+    }
+
     @Test("batches joined and events picked keep every event whole and in order")
     func joinAndSelect() {
         let all = Self.batches()

@@ -151,28 +151,44 @@ public struct EncodedEvents: Sendable, Equatable {
             counts[group[i]] += 1
             bytes[group[i]] += starts[i + 1] - starts[i]
         }
-        var out = [EncodedEvents](repeating: EncodedEvents(), count: groups)
-        for g in 0..<groups { out[g].reserve(counts[g], bytes: bytes[g]) }
-        for i in 0..<count { out[group[i]].append(i, of: self) }
-        return out
+        var members = counts.map { n -> [Int] in
+            var m = [Int]()
+            m.reserveCapacity(n)
+            return m
+        }
+        for i in 0..<count { members[group[i]].append(i) }
+        return (0..<groups).map { g in selecting(members[g], tailBytes: bytes[g]) }
     }
 
-    /// Appends event `i` of `other`.
-    mutating func append(_ i: Int, of other: borrowing EncodedEvents) {
-        ids.append(other.ids[i])
-        types.append(other.types[i])
-        subjects.append(other.subjects[i])
-        occurred.append(other.occurred[i])
-        tails.append(contentsOf: other.tails[other.starts[i]..<other.starts[i + 1]])
-        starts.append(tails.count)
+    /// The events at `indices`, in that order, whose tails take `tailBytes` in all: each
+    /// column written in place, each tail copied once.
+    private func selecting(_ indices: [Int], tailBytes: Int) -> EncodedEvents {
+        var out = EncodedEvents()
+        let n = indices.count
+        guard n > 0 else { return out }
+        out.ids = Self.column(n) { ids[indices[$0]] }
+        out.types = Self.column(n) { types[indices[$0]] }
+        out.subjects = Self.column(n) { subjects[indices[$0]] }
+        out.occurred = Self.column(n) { occurred[indices[$0]] }
+        tails.withUnsafeBytes { from in
+            out.tails = [UInt8](unsafeUninitializedCapacity: max(tailBytes, 1)) { buffer, written in
+                var c = ByteCursor(base: UnsafeMutableRawPointer(buffer.baseAddress!), limit: tailBytes)
+                out.starts = Self.column(n + 1) { k in
+                    if k > 0 {
+                        let i = indices[k - 1]
+                        c.raw(UnsafeRawBufferPointer(rebasing: from[starts[i]..<starts[i + 1]]))
+                    }
+                    return c.count
+                }
+                written = c.count
+            }
+        }
+        return out
     }
 
     /// The events at `indices`, in that order.
     func selecting(_ indices: [Int]) -> EncodedEvents {
-        var out = EncodedEvents()
-        out.reserve(indices.count, bytes: tails.count)
-        for i in indices { out.append(i, of: self) }
-        return out
+        selecting(indices, tailBytes: indices.reduce(0) { $0 + starts[$1 + 1] - starts[$1] })
     }
 
     /// Event `i` with `sequence` and `recordedAt`, decoded (for the rules of corrections and
