@@ -44,6 +44,10 @@ struct EncodedEventsTests {
     func sameHashes() {
         let scratch = EncodingScratch(capacity: 16)
         let recordedAt = Timestamp(microseconds: 1_700_000_000_000_123)
+        // Each event is decoded alone, and through a string cache that outlives its batch (as
+        // live projection turns decode theirs): the same bytes either way.
+        var cached = CachedInlineStrings()
+        cached.cache.enable(slots: 4)  // few slots: hits, misses and evictions
         for events in Self.batches() {
             let encoded = EncodedEvents(events)
             encoded.tails.withUnsafeBytes { tails in
@@ -64,6 +68,10 @@ struct EncodedEventsTests {
                 expected.recordedAt = recordedAt
                 #expect(
                     EventCodec.encode(encoded.event(i, sequence: 7 + UInt64(i), recordedAt: recordedAt))
+                        == EventCodec.encode(expected))
+                #expect(
+                    EventCodec.encode(
+                        encoded.event(i, sequence: 7 + UInt64(i), recordedAt: recordedAt, strings: &cached))
                         == EventCodec.encode(expected))
             }
         }

@@ -194,12 +194,18 @@ public struct EncodedEvents: Sendable, Equatable {
     /// Event `i` with `sequence` and `recordedAt`, decoded (for the rules of corrections and
     /// the live projections).
     func event(_ i: Int, sequence: UInt64, recordedAt: Timestamp) -> Event {
+        var strings = CachedInlineStrings()
+        return event(i, sequence: sequence, recordedAt: recordedAt, strings: &strings)
+    }
+
+    /// Same, taking strings decoded before from `strings`' cache.
+    func event(_ i: Int, sequence: UInt64, recordedAt: Timestamp, strings: inout CachedInlineStrings) -> Event {
         tails.withUnsafeBytes { bytes in
             var r = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[starts[i]..<starts[i + 1]]))
             do {
                 return try EventCodec.decodeTail(
                     &r, type: types[i], id: ids[i], sequence: sequence, occurred: Timestamp(microseconds: occurred[i]),
-                    recorded: recordedAt)
+                    recorded: recordedAt, strings: &strings)
             } catch {
                 preconditionFailure("an encoded event decodes: \(error)")
             }

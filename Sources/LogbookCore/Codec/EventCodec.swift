@@ -121,12 +121,21 @@ public enum EventCodec {
         _ r: inout ByteReader, type: EventType, id: EventID, sequence: UInt64, occurred: Timestamp,
         recorded: Timestamp
     ) throws(CodecError) -> Event {
+        var strings = InlineStrings()
+        return try decodeTail(
+            &r, type: type, id: id, sequence: sequence, occurred: occurred, recorded: recorded, strings: &strings)
+    }
+
+    /// Same, its strings (the actor, the payload's) through `strings`.
+    static func decodeTail<S: StringCoding>(
+        _ r: inout ByteReader, type: EventType, id: EventID, sequence: UInt64, occurred: Timestamp,
+        recorded: Timestamp, strings: inout S
+    ) throws(CodecError) -> Event {
         let flags = try r.u8()
         guard flags & ~Flag.known == 0 else { throw r.fail(.unknownTag) }
         let subject = flags & Flag.subject != 0 ? try r.uuid() : nil
-        let actor = flags & Flag.actor != 0 ? try r.string() : nil
+        let actor = flags & Flag.actor != 0 ? try strings.decode(&r) : nil
         let duration = flags & Flag.duration != 0 ? try r.svarint() : nil
-        var strings = InlineStrings()
         let data = try decodePayload(&r, strings: &strings)
         guard r.isAtEnd else { throw r.fail(.trailingBytes) }
         return Event(

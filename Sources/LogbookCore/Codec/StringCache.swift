@@ -16,21 +16,36 @@ struct StringCache {
 
     var isEnabled: Bool { !texts.isEmpty }
 
-    mutating func enable() {
+    /// Makes `slots` slots (a power of two); a reader of many blocks wants the default, a
+    /// live projection turn (a few hundred events) a small one.
+    mutating func enable(slots: Int = StringCache.slotCount) {
         guard !isEnabled else { return }
-        hashes = Array(repeating: 0, count: StringCache.slotCount)
-        texts = Array(repeating: "", count: StringCache.slotCount)
+        precondition(slots > 0 && slots & (slots - 1) == 0, "a power of two")
+        hashes = Array(repeating: 0, count: slots)
+        texts = Array(repeating: "", count: slots)
     }
 
     /// The text of `bytes` (well-formed UTF-8, else nil), from the cache when it holds it.
     mutating func string(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard isEnabled else { return String(wellFormedUTF8: bytes) }
         let h = TableStrings.hash(bytes)
-        let slot = Int(truncatingIfNeeded: h) & (StringCache.slotCount - 1)
+        let slot = Int(truncatingIfNeeded: h) & (texts.count - 1)
         if hashes[slot] == h, TableStrings.equal(texts[slot], bytes) { return texts[slot] }
         guard let s = String(wellFormedUTF8: bytes) else { return nil }
         hashes[slot] = h
         texts[slot] = s
+        return s
+    }
+}
+
+/// Strings inline in canonical bytes (`EventCodec`), taken from a `StringCache` when it
+/// holds them: decoding a run of events whose app names and titles repeat.
+struct CachedInlineStrings: StringCoding {
+    var cache = StringCache()
+
+    mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String {
+        let raw = try r.bytes(try r.count())
+        guard let s = cache.string(raw) else { throw r.fail(.invalidText) }
         return s
     }
 }

@@ -21,7 +21,19 @@ struct CommittedEvents {
 
         /// The piece's events, decoded.
         func events() -> [Event] {
-            range.map { encoded.event($0, sequence: first + UInt64($0 - range.lowerBound), recordedAt: recordedAt) }
+            var events: [Event] = []
+            var strings = CachedInlineStrings()
+            decode(into: &events, strings: &strings)
+            return events
+        }
+
+        /// Appends the piece's events, decoded, to `events`.
+        func decode(into events: inout [Event], strings: inout CachedInlineStrings) {
+            for i in range {
+                events.append(
+                    encoded.event(
+                        i, sequence: first + UInt64(i - range.lowerBound), recordedAt: recordedAt, strings: &strings))
+            }
         }
 
         /// Its first `n` events; the rest stay.
@@ -33,6 +45,11 @@ struct CommittedEvents {
             return head
         }
     }
+
+    /// A turn that takes this many events or more decodes their strings through a cache of
+    /// `cacheSlots` slots (fewer: the slots would cost more than they save).
+    static let cachedFrom = 32
+    static let cacheSlots = 512
 
     /// The sequence of the first event held (when any is).
     var first: UInt64 { pieces.first?.first ?? 0 }
@@ -146,7 +163,14 @@ extension TenantLog {
             budget.release(removed)
             return pieces
         }
-        return pieces.flatMap { $0.events() }
+        let total = pieces.reduce(0) { $0 + $1.range.count }
+        var events: [Event] = []
+        events.reserveCapacity(total)
+        // A turn's events repeat their app names and titles: each distinct one is made once.
+        var strings = CachedInlineStrings()
+        if total >= CommittedEvents.cachedFrom { strings.cache.enable(slots: CommittedEvents.cacheSlots) }
+        for piece in pieces { piece.decode(into: &events, strings: &strings) }
+        return events
     }
 
     /// Gives the buffer's share of the budget back (the environment is closing).
