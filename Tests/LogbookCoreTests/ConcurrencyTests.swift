@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import LogbookCore
 import LogbookTestSupport
@@ -141,7 +142,7 @@ struct ConcurrencyTests {
         _ = try await store.append([EventFactory.window(&g)], to: slow)
         store.table.withLock { $0.open[slow] = nil }  // closed, as after an eviction
         // Another thread is opening `slow` (a long open: a large dedup index, projections to clear).
-        let gate = LogStore.OpeningGate()
+        let gate = LogStore.OpeningGate(create: false)
         store.table.withLock { $0.opening[slow] = gate }
         // On a thread of its own: it blocks until the gate opens, and Swift concurrency's
         // pool (two threads here) must stay free for the rest of the test.
@@ -164,6 +165,56 @@ struct ConcurrencyTests {
         store.table.withLock { $0.opening[slow] = nil }
         gate.finish()
         #expect(try await waiter.value == 1)
+    }
+
+    @Test("appends submitted while their tenant opens return at once, and commit in submission order once it is open")
+    func appendsWaitForTheOpening() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 17)
+        let late = TenantID("late")!
+        // Someone is opening `late` (creating it): the appends wait behind that, not in `submit`.
+        let gate = LogStore.OpeningGate(create: true)
+        store.table.withLock { $0.opening[late] = gate }
+        let results = Mutex<[Int: [AppendOutcome]]>([:])
+        for k in 0..<5 {
+            try store.submit([EventFactory.window(&g), EventFactory.window(&g)], to: late) { r in
+                results.withLock { $0[k] = try? r.get() }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(results.withLock { $0.isEmpty }, "nothing commits before the tenant is open")
+        try store.open(late, create: true, gate: gate, pinned: false)
+        #expect(try await eventually(within: .seconds(10)) { results.withLock { $0.count } == 5 })
+        let sequences = results.withLock { r in (0..<5).flatMap { r[$0] ?? [] }.map(\.sequence) }
+        #expect(sequences == Array(1...10), "in the order they were submitted")
+        #expect(try store.verify(late).ok)
+    }
+
+    @Test(
+        "when a new tenant cannot be opened, its appends fail through their completions and the queues are free again")
+    func failedOpening() async throws {
+        let dir = TemporaryDirectory()
+        var o = testOptions()
+        o.maxQueuedEvents = 10
+        let store = try LogStore(directory: dir.path, options: o)
+        defer { store.close() }
+        var g = SeededGenerator(seed: 19)
+        // A file where the tenant's directory would be: its environment cannot be opened.
+        let broken = TenantID("broken")!
+        try Data().write(to: URL(fileURLWithPath: dir.path + "/tenants/broken"))
+        let failures = Counter()
+        for _ in 0..<2 {
+            try store.submit((0..<5).map { _ in EventFactory.window(&g) }, to: broken) { r in
+                if case .failure = r { failures.add(1) }
+            }
+        }
+        #expect(try await eventually(within: .seconds(10)) { failures.value == 2 })
+        // The ten events' room is given back: another tenant can queue ten.
+        let ok = try await store.append((0..<10).map { _ in EventFactory.window(&g) }, to: TenantID("fine")!)
+        #expect(ok.count == 10)
+        await #expect(throws: LogError.self) { try await store.append([EventFactory.window(&g)], to: broken) }
     }
 
     @Test("appenders racing to open and evict tenants keep one environment each and lose nothing")

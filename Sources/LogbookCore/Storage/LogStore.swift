@@ -35,11 +35,21 @@ public final class LogStore: Sendable {
         var clock: UInt64 = 0
     }
 
-    /// Lets the threads that want a tenant another thread is opening wait for it to finish.
+    /// Lets the threads that want a tenant another thread is opening wait for it to finish,
+    /// and holds the appends submitted meanwhile.
     final class OpeningGate: @unchecked Sendable {
-        // @unchecked: `done` is guarded by `condition`.
+        // @unchecked: `done` is guarded by `condition`; `waiting` by the store's table lock.
         private let condition = NSCondition()
         private var done = false
+        /// Whether the opener creates the tenant when it is missing: only then may appends
+        /// wait for it (an append creates its tenant).
+        let create: Bool
+        /// Appends submitted while the tenant opens, in order; the opener queues them before
+        /// anyone else can see the tenant open. Guarded by the table lock.
+        var waiting: [TenantLog.PendingAppend] = []
+        var waitingEvents = 0
+
+        init(create: Bool) { self.create = create }
 
         func wait() {
             condition.lock()
@@ -254,20 +264,8 @@ public final class LogStore: Sendable {
                     return .ready(slot.log)
                 }
                 if let gate = t.opening[tenant] { return .wait(gate) }
-                if t.open.count + t.opening.count >= options.maxOpenTenants {
-                    // Evict the least recently used environment nobody is using. Its last reference
-                    // goes with the slot, which closes it: never two handles on one environment.
-                    guard
-                        let victim = t.open.filter({ $0.value.users == 0 }).min(by: {
-                            $0.value.lastUse < $1.value.lastUse
-                        })
-                    else {
-                        throw LogError(
-                            .tooManyOpenTenants, "all \(options.maxOpenTenants) open tenant slots are busy; retry")
-                    }
-                    t.open[victim.key] = nil
-                }
-                let gate = OpeningGate()
+                try makeRoom(in: &t)
+                let gate = OpeningGate(create: create)
                 t.opening[tenant] = gate
                 return .open(gate)
             }
@@ -277,16 +275,37 @@ public final class LogStore: Sendable {
             case .wait(let gate):
                 gate.wait()  // then look again: open now, or the opener failed and this one tries
             case .open(let gate):
-                return try open(tenant, create: create, gate: gate)
+                return try open(tenant, create: create, gate: gate, pinned: true)
             }
         }
+    }
+
+    /// Makes room in the table for one more tenant: evicts the least recently used environment
+    /// nobody is using when the bound is reached. Its last reference goes with the slot, which
+    /// closes it: never two handles on one environment.
+    private func makeRoom(in t: inout TenantTable) throws(LogError) {
+        guard t.open.count + t.opening.count >= options.maxOpenTenants else { return }
+        guard let victim = t.open.filter({ $0.value.users == 0 }).min(by: { $0.value.lastUse < $1.value.lastUse })
+        else {
+            throw LogError(.tooManyOpenTenants, "all \(options.maxOpenTenants) open tenant slots are busy; retry")
+        }
+        t.open[victim.key] = nil
     }
 
     /// Opens `tenant`'s environment for `acquire`, outside the table lock: opening reads the
     /// chain head and the dedup runs, may clear projections stored in an older format, and
     /// creates a new tenant's files; under the lock, that stalled every other tenant's appends
     /// and reads meanwhile. The `opening` entry keeps one environment per tenant in this process.
-    private func open(_ tenant: TenantID, create: Bool, gate: OpeningGate) throws(LogError) -> TenantLog {
+    ///
+    /// The appends that waited for it (`OpeningGate.waiting`) are queued, in order, in the same
+    /// critical section that makes the tenant visible, so that none submitted later passes them;
+    /// when opening fails, they fail with its error. `pinned`: the caller keeps a use of it.
+    @discardableResult
+    func open(
+        _ tenant: TenantID, create: Bool, gate: OpeningGate, pinned: Bool
+    ) throws(LogError)
+        -> TenantLog
+    {
         defer { gate.finish() }
         let log: TenantLog
         do {
@@ -294,13 +313,33 @@ public final class LogStore: Sendable {
                 tenant: tenant, directory: tenantsDirectory, options: options, create: create,
                 committedBudget: committedBudget)
         } catch {
-            table.withLock { t in t.opening[tenant] = nil }
+            let waiting = table.withLock { t in
+                t.opening[tenant] = nil
+                return gate.waiting
+            }
+            for append in waiting {
+                queuedEvents.subtract(append.encoded.count, ordering: .relaxed)
+                inFlight.subtract(1, ordering: .relaxed)
+                append.completion(.failure(error))
+            }
             throw error
         }
-        table.withLock { t in
+        let schedule = table.withLock { t -> Bool in
             t.opening[tenant] = nil
-            t.open[tenant] = Slot(log: log, users: 1, lastUse: t.clock)
+            t.open[tenant] = Slot(log: log, users: gate.waiting.count + (pinned ? 1 : 0), lastUse: t.clock)
+            guard !gate.waiting.isEmpty else { return false }
+            return log.queue.withLock { q -> Bool in
+                for append in gate.waiting {
+                    q.queuedEvents += append.encoded.count
+                    q.pending.append(append)
+                }
+                gate.waiting = []
+                if q.scheduled { return false }
+                q.scheduled = true
+                return true
+            }
         }
+        if schedule { scheduler.schedule(log) }
         // Projections that trail the log when it is opened (the last process stopped before
         // their turn, or this version cleared projections stored in another format) catch up
         // now, not at the tenant's next commit, which may never come.
@@ -358,16 +397,18 @@ public final class LogStore: Sendable {
     /// `approximateBytes`, the events' size as the caller measured it (e.g. the JSON it parsed
     /// them from), counts against `maxBatchBytes`; without it, the encoding's size does.
     ///
+    /// A tenant that is not open is opened (created on first use) in the background, the
+    /// appends waiting for it in order; an error opening it reaches their completions.
+    ///
     /// - Throws: `.queueFull`, `.closed`, `.tooManyOpenTenants` synchronously; nothing is queued then.
     public func submit(
         _ events: [Event], to tenant: TenantID, approximateBytes: Int? = nil,
         completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
     ) throws(LogError) {
         if events.isEmpty { return try submit(EncodedEvents(), to: tenant, completion: completion) }
-        let n = events.count
         // Room first: a caller that retries while the queues are full must not encode each time.
-        let log = try reserve(n, for: tenant)
-        try enqueue(EncodedEvents(events), approximateBytes: approximateBytes, completion: completion, to: log)
+        try reserveRoom(events.count)
+        try admit(EncodedEvents(events), approximateBytes: approximateBytes, completion: completion, to: tenant)
     }
 
     /// Queues events already encoded (`EncodedEvents`); as `submit(_:to:approximateBytes:completion:)`.
@@ -375,36 +416,96 @@ public final class LogStore: Sendable {
         _ encoded: consuming EncodedEvents, to tenant: TenantID, approximateBytes: Int? = nil,
         completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void
     ) throws(LogError) {
-        guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
-        if encoded.isEmpty { return completion(.success([])) }
-        let log = try reserve(encoded.count, for: tenant)
-        try enqueue(encoded, approximateBytes: approximateBytes, completion: completion, to: log)
+        if encoded.isEmpty {
+            guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
+            return completion(.success([]))
+        }
+        try reserveRoom(encoded.count)
+        try admit(encoded, approximateBytes: approximateBytes, completion: completion, to: tenant)
     }
 
-    /// Counts `n` events against the store's queue bound and pins `tenant`'s log (creating the
-    /// tenant on first use); `enqueue` then queues them, or gives both back.
-    private func reserve(_ n: Int, for tenant: TenantID) throws(LogError) -> TenantLog {
+    /// Counts `n` events against the store's queue bound; `admit` then queues them, or gives
+    /// the room back.
+    private func reserveRoom(_ n: Int) throws(LogError) {
         guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
         let total = queuedEvents.add(n, ordering: .relaxed).newValue
         if total > options.maxQueuedEvents && total != n {
             queuedEvents.subtract(n, ordering: .relaxed)
             throw LogError(.queueFull, "the store's append queues hold \(options.maxQueuedEvents) events; retry later")
         }
-        do { return try acquire(tenant, create: true) } catch {
-            queuedEvents.subtract(n, ordering: .relaxed)
-            throw error
+    }
+
+    /// Queues an append `reserveRoom` made room for, on its tenant's queue; or, when the tenant
+    /// is not open, behind its opening, which runs in the background: the caller (the HTTP
+    /// server's request handler, an ingester's only thread) never waits for a tenant's files
+    /// to be made or read, and a new tenant's errors reach `completion`.
+    private func admit(
+        _ encoded: consuming EncodedEvents, approximateBytes: Int?,
+        completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void, to tenant: TenantID
+    ) throws(LogError) {
+        enum Step {
+            case ready(TenantLog)
+            case joined
+            case open(OpeningGate)
+            case wait(OpeningGate)
+        }
+        let n = encoded.count
+        var append: TenantLog.PendingAppend? = .init(
+            encoded: encoded, bytes: approximateBytes ?? encoded.tails.count + 40 * n, completion: completion)
+        while true {
+            let step: Step
+            do {
+                step = try table.withLock { (t: inout TenantTable) throws(LogError) -> Step in
+                    t.clock += 1
+                    if var slot = t.open[tenant] {
+                        slot.users += 1
+                        slot.lastUse = t.clock
+                        t.open[tenant] = slot
+                        return .ready(slot.log)
+                    }
+                    let gate: OpeningGate
+                    let opener: Bool
+                    if let opening = t.opening[tenant] {
+                        guard opening.create else { return .wait(opening) }
+                        if opening.waitingEvents > 0 && opening.waitingEvents + n > options.maxQueuedEventsPerTenant {
+                            throw LogError(.queueFull, "tenant \(tenant)'s append queue is full; retry later")
+                        }
+                        (gate, opener) = (opening, false)
+                    } else {
+                        try makeRoom(in: &t)
+                        (gate, opener) = (OpeningGate(create: true), true)
+                        t.opening[tenant] = gate
+                    }
+                    gate.waiting.append(append.take()!)
+                    gate.waitingEvents += n
+                    inFlight.add(1, ordering: .relaxed)
+                    return opener ? .open(gate) : .joined
+                }
+            } catch {
+                queuedEvents.subtract(n, ordering: .relaxed)
+                throw error
+            }
+            switch step {
+            case .ready(let log):
+                return try enqueue(append.take()!, to: log)
+            case .joined:
+                return
+            case .open(let gate):
+                DispatchQueue.global().async { [self] in
+                    _ = try? open(tenant, create: true, gate: gate, pinned: false)
+                }
+                return
+            case .wait(let gate):
+                gate.wait()  // a reader is opening the tenant without creating it: look again after
+            }
         }
     }
 
-    /// Queues what `reserve` made room for; its size for `maxBatchBytes` is the caller's
-    /// measure or the encoding's.
-    private func enqueue(
-        _ encoded: consuming EncodedEvents, approximateBytes: Int?,
-        completion: @escaping @Sendable (Result<[AppendOutcome], LogError>) -> Void, to log: TenantLog
-    ) throws(LogError) {
-        let n = encoded.count
-        let bytes = approximateBytes ?? encoded.tails.count + 40 * n
-        var append: TenantLog.PendingAppend? = .init(encoded: encoded, bytes: bytes, completion: completion)
+    /// Queues `append` on the open tenant's queue (`admit` pinned it); its size for
+    /// `maxBatchBytes` is the caller's measure or the encoding's.
+    private func enqueue(_ append: consuming TenantLog.PendingAppend, to log: TenantLog) throws(LogError) {
+        let n = append.encoded.count
+        var append: TenantLog.PendingAppend? = append
         let schedule = log.queue.withLock { q -> Bool? in
             if q.queuedEvents > 0 && q.queuedEvents + n > options.maxQueuedEventsPerTenant { return nil }
             q.pending.append(append.take()!)
