@@ -40,6 +40,17 @@ struct EncodedEventsTests {
         }
     }
 
+    @Test("a block of many distinct users (past the users column's linear search) decodes to its events")
+    func manyUsers() throws {
+        var g = SeededGenerator(seed: 47)
+        for distinct in [1, 32, 33, 34, 100, 700] {
+            var events = CodecTests.randomBatch(&g, count: 700, firstSequence: 1)
+            for i in events.indices { events[i].subject = i % 9 == 0 ? nil : EventFactory.user(i * 7 % distinct) }
+            let decoded = try CodecTests.decodeBlock(BlockBody.encode(events), firstSequence: 1)
+            #expect(decoded.map(EventCodec.encode) == events.map(EventCodec.encode), "\(distinct) users")
+        }
+    }
+
     @Test("each event's hash from the encoded form is its hash; and each decodes back to the event")
     func sameHashes() {
         let scratch = EncodingScratch(capacity: 16)

@@ -28,22 +28,56 @@ enum BlockBody {
         var index: [Int] = []
 
         init(count n: Int, subject: (Int) -> UserID?) {
-            // A block holds few distinct users: a linear search beats hashing until there are many.
-            var users: [UUID128: Int] = [:]
+            // A block holds few distinct users: a linear search beats hashing until there are
+            // many; then an open-addressing table over the ids' own random bits (a `Dictionary`
+            // would run SipHash over each event's id).
+            var slots: [Int32] = []  // 1 + index into `list`, 0 when empty
             index.reserveCapacity(n)
             for i in 0..<n {
                 guard let s = subject(i) else { continue }
-                if list.count <= 32, let i = list.firstIndex(of: s) {
-                    index.append(i)
-                } else if list.count > 32, let i = users[s] {
-                    index.append(i)
+                if slots.isEmpty {
+                    if let k = list.firstIndex(of: s) {
+                        index.append(k)
+                        continue
+                    }
                 } else {
-                    if list.count == 32 { for (i, u) in list.enumerated() { users[u] = i } }
-                    if list.count >= 32 { users[s] = list.count }
-                    index.append(list.count)
-                    list.append(s)
+                    let mask = slots.count - 1
+                    var slot = Users.slot(s, mask)
+                    var found: Int?
+                    while slots[slot] != 0 {
+                        if list[Int(slots[slot]) - 1] == s {
+                            found = Int(slots[slot]) - 1
+                            break
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                    if let found {
+                        index.append(found)
+                        continue
+                    }
                 }
+                index.append(list.count)
+                list.append(s)
+                if list.count > 32 && list.count * 2 > slots.count { slots = Users.table(list) }
             }
+        }
+
+        /// Slots for `list` at a load of at most a quarter.
+        private static func table(_ list: [UUID128]) -> [Int32] {
+            var size = 64
+            while size < list.count * 4 { size <<= 1 }
+            var slots = [Int32](repeating: 0, count: size)
+            for (k, u) in list.enumerated() {
+                var slot = Users.slot(u, size - 1)
+                while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
+                slots[slot] = Int32(k + 1)
+            }
+            return slots
+        }
+
+        @inline(__always)
+        private static func slot(_ u: UUID128, _ mask: Int) -> Int {
+            Int(truncatingIfNeeded: ((u.high ^ u.low) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
         }
 
         var bound: Int { 10 + 16 * list.count + 10 * index.count }
