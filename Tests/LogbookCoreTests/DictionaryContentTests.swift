@@ -1,5 +1,6 @@
 import Testing
 @testable import LogbookCore
+import LogbookTestSupport
 import LogbookZstd
 
 /// What a tenant's dictionary holds (`DictionaryTraining.content`): strings that repeated,
@@ -51,6 +52,44 @@ struct DictionaryContentTests {
         #expect(bytes.dropFirst() == ArraySlice(looksTrained))
         let dictionary = try ZstdDictionary(bytes: bytes, level: 1, id: DictionaryTraining.id(of: bytes))
         #expect(dictionary.id != 0)
+    }
+
+    /// The content rules written plainly, with a `Dictionary`: the model the table in
+    /// `DictionaryTraining.content` must agree with.
+    static func model(_ pieces: [[UInt8]], capacity: Int) -> [UInt8]? {
+        var seen: [[UInt8]: (count: Int, last: Int)] = [:]
+        for (i, p) in pieces.enumerated() where p.count >= 4 {
+            let c = seen[p]?.count ?? 0
+            seen[p] = (c + 1, i)
+        }
+        let ranked = seen.sorted { a, b in
+            let (x, y) = ((a.value.count - 1) * a.key.count, (b.value.count - 1) * b.key.count)
+            return x != y ? x > y : a.value.last > b.value.last
+        }
+        var chosen: [[UInt8]] = []
+        var size = 0
+        for (p, _) in ranked where size + p.count <= capacity {
+            chosen.append(p)
+            size += p.count
+        }
+        guard size >= DictionaryTraining.minimumSize else { return nil }
+        var bytes = chosen.reversed().flatMap { $0 }
+        if bytes.starts(with: ZstdDictionary.magic) { bytes.insert(0x20, at: 0) }
+        return bytes
+    }
+
+    @Test("random pieces, repeated and short among them, give the model's content")
+    func agreesWithModel() {
+        var g = SeededGenerator(seed: 53)
+        for round in 0..<40 {
+            let distinct = 1 + Int(g.next() % 300)
+            let pool = (0..<distinct).map { k in
+                (0..<Int(g.next() % 40)).map { _ in UInt8(truncatingIfNeeded: g.next() % 7 + 97 + UInt64(k % 3)) }
+            }
+            let pieces = (0..<Int(g.next() % 3000)).map { _ in pool[Int(g.next() % UInt64(distinct))] }
+            let capacity = [64, 700, 4096, 1 << 20][round % 4]
+            #expect(DictionaryTraining.content(pieces, capacity: capacity) == Self.model(pieces, capacity: capacity))
+        }
     }
 
     @Test("the same pieces make the same dictionary")

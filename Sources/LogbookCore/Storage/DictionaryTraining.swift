@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import LogbookCrypto
 import LogbookZstd
@@ -35,7 +36,7 @@ final class DictionaryTraining: Sendable {
 
     /// Makes a dictionary of at most `capacity` bytes from `pieces` (oldest first) in the
     /// background.
-    func start(pieces: [[UInt8]], capacity: Int, level: Int32) {
+    func start(pieces: Pieces, capacity: Int, level: Int32) {
         DictionaryTraining.queue.async { [self] in
             let result: Outcome
             if let bytes = DictionaryTraining.content(pieces, capacity: capacity),
@@ -54,48 +55,95 @@ final class DictionaryTraining: Sendable {
 
     func clear() { outcome.withLock { $0 = nil } }
 
+    /// Byte strings one after another in one buffer: what a training gathers from thousands
+    /// of events, without an array per string.
+    struct Pieces: Sendable {
+        private(set) var bytes: [UInt8] = []
+        /// Where each piece ends in `bytes`.
+        private(set) var ends: [Int] = []
+
+        var count: Int { ends.count }
+
+        mutating func append(_ piece: UnsafeRawBufferPointer) {
+            bytes.append(contentsOf: piece)
+            ends.append(bytes.count)
+        }
+
+        mutating func append(contentsOf other: Pieces) {
+            let base = bytes.count
+            bytes.append(contentsOf: other.bytes)
+            ends.append(contentsOf: other.ends.lazy.map { $0 + base })
+        }
+
+        func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1])..<ends[i] }
+    }
+
+    /// `content` of pieces given one array each (tests, tools).
+    static func content(_ pieces: [[UInt8]], capacity: Int) -> [UInt8]? {
+        var flat = Pieces()
+        for p in pieces { p.withUnsafeBytes { flat.append($0) } }
+        return content(flat, capacity: capacity)
+    }
+
     /// A dictionary's content from `pieces` (oldest first), at most `capacity` bytes; nil when
     /// there is less than `minimumSize` worth keeping. Deterministic.
-    static func content(_ pieces: [[UInt8]], capacity: Int) -> [UInt8]? {
-        struct Seen {
-            var count = 0
-            var last = 0
-            mutating func note(_ i: Int) {
-                count += 1
-                last = i
+    ///
+    /// Distinct pieces are found with an open-addressing table over a fast hash of their
+    /// bytes (`TableStrings.hash`), not a `Dictionary` of arrays, which ran SipHash over each.
+    static func content(_ pieces: Pieces, capacity: Int) -> [UInt8]? {
+        // Per distinct piece (in order of first appearance): where its first occurrence is,
+        // how often it occurred, and its last occurrence.
+        var first: [Int] = [], count: [Int] = [], last: [Int] = []
+        var size = 16
+        while size < pieces.count * 2 { size <<= 1 }
+        var slots = [Int32](repeating: 0, count: size)  // 1 + index of a distinct piece
+        let mask = size - 1
+        pieces.bytes.withUnsafeBytes { all in
+            func bytes(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[pieces.range(i)]) }
+            for i in 0..<pieces.count {
+                let piece = bytes(i)
+                guard piece.count >= 4 else { continue }  // shorter: no zstd match
+                var slot = Int(truncatingIfNeeded: TableStrings.hash(piece)) & mask
+                while slots[slot] != 0 {
+                    let d = Int(slots[slot]) - 1
+                    let other = bytes(first[d])
+                    if other.count == piece.count && memcmp(other.baseAddress!, piece.baseAddress!, piece.count) == 0 {
+                        break
+                    }
+                    slot = (slot + 1) & mask
+                }
+                if slots[slot] == 0 {
+                    slots[slot] = Int32(first.count + 1)
+                    first.append(i)
+                    count.append(1)
+                    last.append(i)
+                } else {
+                    let d = Int(slots[slot]) - 1
+                    count[d] += 1
+                    last[d] = i
+                }
             }
         }
-        var seen: [Piece: Seen] = [:]
-        seen.reserveCapacity(pieces.count)
-        for (i, piece) in pieces.enumerated() where piece.count >= 4 {  // shorter: no zstd match
-            seen[Piece(bytes: piece), default: Seen()].note(i)
-        }
         // First what repeated, by the bytes it would have saved; then the most recent.
-        let ranked = seen.sorted { a, b in
-            let (x, y) = ((a.value.count - 1) * a.key.bytes.count, (b.value.count - 1) * b.key.bytes.count)
-            return x != y ? x > y : a.value.last > b.value.last
+        let length = first.map { pieces.range($0).count }
+        let ranked = first.indices.sorted { a, b in
+            let (x, y) = ((count[a] - 1) * length[a], (count[b] - 1) * length[b])
+            return x != y ? x > y : last[a] > last[b]
         }
-        var chosen: [[UInt8]] = []
-        var size = 0
-        for (piece, _) in ranked where size + piece.bytes.count <= capacity {
-            chosen.append(piece.bytes)
-            size += piece.bytes.count
+        var chosen: [Int] = []
+        var total = 0
+        for d in ranked where total + length[d] <= capacity {
+            chosen.append(d)
+            total += length[d]
         }
-        guard size >= minimumSize else { return nil }
+        guard total >= minimumSize else { return nil }
         // The first chosen last: nearest the data.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(size + 1)
-        for piece in chosen.reversed() { bytes += piece }
+        bytes.reserveCapacity(total + 1)
+        for d in chosen.reversed() { bytes += pieces.bytes[pieces.range(first[d])] }
         // Content starting with zstd's magic number would be read as a trained dictionary.
         if bytes.starts(with: ZstdDictionary.magic) { bytes.insert(0x20, at: 0) }
         return bytes
-    }
-
-    /// Bytes as a dictionary key, hashed in one call: `[UInt8]`'s own hashing feeds the hasher
-    /// byte by byte.
-    struct Piece: Hashable {
-        var bytes: [UInt8]
-        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
     }
 
     /// The id a dictionary is stored and named under: from its content, never 0 (no dictionary).

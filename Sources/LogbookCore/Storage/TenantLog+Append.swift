@@ -250,26 +250,35 @@ extension TenantLog {
     /// Gathers the user ids and payload strings of the tenant's latest events (at most 4,096)
     /// and has `training` make a dictionary of them in the background; a later commit adopts it.
     private func startTraining(_ txn: borrowing WriteTransaction) throws {
-        var blocks: [[[UInt8]]] = []  // newest block first
+        var blocks: [DictionaryTraining.Pieces] = []  // newest block first
         var events = 0
         var reader = BlockReader()
         try txn.withCursor(log) { cursor in
             var entry = try cursor.last()
             while let e = entry, events < 4096 {
                 try decodeBlock(e.value, with: &reader)
-                var pieces: [[UInt8]] = []
-                for ev in reader.events {
-                    if let s = ev.subject { pieces.append(s.bytes) }
-                    for f in ev.data { if case .string(let s) = f.value { pieces.append(Array(s.utf8)) } }
+                var pieces = DictionaryTraining.Pieces()
+                reader.events.withUnsafeBufferPointer { block in
+                    for ev in block.indices {
+                        if let s = block[ev].subject {
+                            withUnsafeBytes(of: (s.high.bigEndian, s.low.bigEndian)) { pieces.append($0) }
+                        }
+                        for f in block[ev].data {
+                            if case .string(let s) = f.value {
+                                s.withUTF8Bytes { pieces.append(UnsafeRawBufferPointer($0)) }
+                            }
+                        }
+                    }
                 }
                 blocks.append(pieces)
                 events += reader.events.count
                 entry = try cursor.previous()
             }
         }
+        var pieces = DictionaryTraining.Pieces()
+        for block in blocks.reversed() { pieces.append(contentsOf: block) }
         nextTrainingAt = .max  // until the outcome is in
-        training.start(
-            pieces: blocks.reversed().flatMap { $0 }, capacity: options.dictionarySize, level: options.compressionLevel)
+        training.start(pieces: pieces, capacity: options.dictionarySize, level: options.compressionLevel)
     }
 
     /// After a commit: a finished training's outcome has been used (a dictionary stored), or,
