@@ -48,6 +48,12 @@ struct EncodedEventsTests {
             for i in events.indices { events[i].subject = i % 9 == 0 ? nil : EventFactory.user(i * 7 % distinct) }
             let decoded = try CodecTests.decodeBlock(BlockBody.encode(events), firstSequence: 1)
             #expect(decoded.map(EventCodec.encode) == events.map(EventCodec.encode), "\(distinct) users")
+            // Each user once, in order of first appearance: the column's size depends on it.
+            let users = BlockBody.Users(count: events.count, subject: { events[$0].subject })
+            var firstSeen: [UserID] = []
+            for e in events { if let u = e.subject, !firstSeen.contains(u) { firstSeen.append(u) } }
+            #expect(users.list == firstSeen)
+            #expect(users.index.map { users.list[$0] } == events.compactMap(\.subject))
         }
     }
 

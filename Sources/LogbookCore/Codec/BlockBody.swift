@@ -58,7 +58,13 @@ enum BlockBody {
                 }
                 index.append(list.count)
                 list.append(s)
-                if list.count > 32 && list.count * 2 > slots.count { slots = Users.table(list) }
+                if list.count > 32 && list.count * 2 > slots.count {
+                    slots = Users.table(list)
+                } else if !slots.isEmpty {
+                    var slot = Users.slot(s, slots.count - 1)
+                    while slots[slot] != 0 { slot = (slot + 1) & (slots.count - 1) }
+                    slots[slot] = Int32(list.count)
+                }
             }
         }
 
