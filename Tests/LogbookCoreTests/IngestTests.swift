@@ -11,6 +11,18 @@ struct IngestTests {
             #"{"id":"\#(id)","tenant":"\#(tenant)","type":"activity.window","user":"6b9f2ec5-1cfd-4033-aa22-a9dc692301fc","ts":"2025-01-01T08:00:00.043Z","duration":3.5,"data":{"app":"Code","title":"line \#(i)"}}"#
     }
 
+    /// Writes `lines` to a file in `dir` and ingests it into `store` with an ingester set up
+    /// by `configure`.
+    func ingest(
+        _ lines: [String], in dir: TemporaryDirectory, into store: LogStore, configure: (inout NDJSONIngester) -> Void
+    ) throws -> NDJSONIngester.Report {
+        let path = dir.path + "/in.ndjson"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var ingester = NDJSONIngester(store: store)
+        configure(&ingester)
+        return try ingester.ingest(path: path)
+    }
+
     @Test(
         "lines split across read chunks (and parallel parts) are ingested whole, in order; rejections name the right line",
         arguments: [64, 300, 1 << 20], [1, 2, 3])
@@ -26,15 +38,13 @@ struct IngestTests {
             default: lines.append(line(i, tenant: i % 3 == 0 ? "beta" : "acme"))
             }
         }
-        let path = dir.path + "/in.ndjson"
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         let store = try LogStore(directory: dir.path + "/data", options: testOptions())
         defer { store.close() }
-        var ingester = NDJSONIngester(store: store)
-        ingester.chunkBytes = chunkBytes
-        ingester.parallelism = parallelism
-        ingester.batchEvents = 7
-        let report = try ingester.ingest(path: path)
+        let report = try ingest(lines, in: dir, into: store) {
+            $0.chunkBytes = chunkBytes
+            $0.parallelism = parallelism
+            $0.batchEvents = 7
+        }
         if chunkBytes < 200 {
             // Every event line is longer than the chunk: each is refused once, none is half-read.
             #expect(report.appended == 0)
@@ -64,13 +74,9 @@ struct IngestTests {
         let long = line(3).replacingOccurrences(of: "line 3", with: String(repeating: "x", count: 900))
         var lines = (1...40).map { line($0) }
         lines[2] = long
-        let path = dir.path + "/in.ndjson"
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         let store = try LogStore(directory: dir.path + "/data", options: testOptions())
         defer { store.close() }
-        var ingester = NDJSONIngester(store: store)
-        ingester.chunkBytes = chunkBytes
-        let report = try ingester.ingest(path: path)
+        let report = try ingest(lines, in: dir, into: store) { $0.chunkBytes = chunkBytes }
         let held = long.utf8.count < chunkBytes
         #expect(report.lines == 40)
         #expect(report.rejections.map(\.line) == (held ? [] : [3]))

@@ -33,6 +33,16 @@ public final class LogStore: Sendable {
         /// Tenants a thread is opening now, outside the lock; they count against the bound.
         var opening: [TenantID: OpeningGate] = [:]
         var clock: UInt64 = 0
+
+        /// `tenant`'s log with one more use, if it is open; a tick of the LRU clock either way.
+        mutating func use(_ tenant: TenantID) -> TenantLog? {
+            clock += 1
+            guard var slot = open[tenant] else { return nil }
+            slot.users += 1
+            slot.lastUse = clock
+            open[tenant] = slot
+            return slot.log
+        }
     }
 
     /// Lets the threads that want a tenant another thread is opening wait for it to finish,
@@ -256,13 +266,7 @@ public final class LogStore: Sendable {
         }
         while true {
             let step = try table.withLock { (t: inout TenantTable) throws(LogError) -> Step in
-                t.clock += 1
-                if var slot = t.open[tenant] {
-                    slot.users += 1
-                    slot.lastUse = t.clock
-                    t.open[tenant] = slot
-                    return .ready(slot.log)
-                }
+                if let log = t.use(tenant) { return .ready(log) }
                 if let gate = t.opening[tenant] { return .wait(gate) }
                 try makeRoom(in: &t)
                 let gate = OpeningGate(create: create)
@@ -456,13 +460,7 @@ public final class LogStore: Sendable {
             let step: Step
             do {
                 step = try table.withLock { (t: inout TenantTable) throws(LogError) -> Step in
-                    t.clock += 1
-                    if var slot = t.open[tenant] {
-                        slot.users += 1
-                        slot.lastUse = t.clock
-                        t.open[tenant] = slot
-                        return .ready(slot.log)
-                    }
+                    if let log = t.use(tenant) { return .ready(log) }
                     let gate: OpeningGate
                     let opener: Bool
                     if let opening = t.opening[tenant] {
