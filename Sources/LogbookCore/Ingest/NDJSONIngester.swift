@@ -143,7 +143,7 @@ public struct NDJSONIngester: Sendable {
         var out = ParsedPart()
         var events = EncodedEvents()
         events.reserve(part.count / 250, bytes: part.count / 3)
-        var group: [Int] = []  // per event: its tenant's index in `tenants`, or -1
+        var group: [Int] = []  // per event: its tenant's index in `tenants`
         var lineBytes: [Int] = []
         group.reserveCapacity(part.count / 250)
         lineBytes.reserveCapacity(part.count / 250)
