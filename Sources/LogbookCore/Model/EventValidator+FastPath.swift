@@ -285,8 +285,9 @@ struct FastEventDecoder {
         }
     }
 
-    /// Whether a string's bytes are well-formed UTF-8; ASCII (the usual case) without making
-    /// a `String`.
+    /// Whether a string's bytes are well-formed UTF-8, without making a `String`: ASCII (the
+    /// usual case) word by word, anything else through `UTF8Span`'s validation (making a
+    /// `String` to compare allocated and copied each title with a dash in it).
     private func isWellFormedUTF8(_ s: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         while i + 8 <= s.count {
@@ -294,7 +295,7 @@ struct FastEventDecoder {
             i += 8
         }
         while i < s.count && s[i] < 0x80 { i += 1 }
-        return i == s.count || String(wellFormedUTF8: s) != nil
+        return i == s.count || s.withMemoryRebound(to: UInt8.self) { (try? UTF8Span(validating: $0.span)) != nil }
     }
 
     /// A JSON integer without fraction or exponent, up to 18 digits (always fits Int64).
