@@ -75,8 +75,8 @@ extension TenantLog {
     /// Sorts keys made in index order (`prefix << 24 | index`) as whole numbers: by the 40-bit
     /// prefix, least significant byte first, in five stable counting passes — keys of one
     /// prefix keep their index order, which is the order of their low 24 bits. The prefixes
-    /// are random: a comparison sort mispredicts about every other branch, and took a fifth
-    /// of the commit's deduplication.
+    /// are random: a comparison sort mispredicts about every other branch, and took over a
+    /// third of the commit's deduplication.
     static func sortByPrefix(_ keys: inout [UInt64]) {
         let n = keys.count
         guard n > 64 else { return keys.sort() }
