@@ -77,7 +77,7 @@ struct IngestRoute {
                 // Room up front, estimated from the body (agents' lines are 200–300 bytes of
                 // JSON, about twice their encoding): growing five columns line by line copies
                 // each several times. More lines than estimated just grow them.
-                let lines = min(buffer.count / 120 + 1, configuration.maxEventsPerRequest)
+                let lines = min(buffer.count / 200 + 1, configuration.maxEventsPerRequest)
                 items.reserveCapacity(lines)
                 events.reserve(lines, bytes: buffer.count / 2)
                 for (_, line) in NDJSONLines(buffer) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {

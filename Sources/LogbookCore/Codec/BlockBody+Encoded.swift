@@ -20,14 +20,14 @@ extension BlockBody {
             }
             let users = Users(count: n, subject: { batch.subjects[range.lowerBound + $0] })
             var actors = TableBytes()
-            let actorColumn = column(room: 10 * n) { c in
+            let actorColumn = [UInt8](room: 10 * n) { c in
                 for t in tails { if let a = t.actor { actors.encode(a, into: &c) } }
             }
             // Transcoded, a payload takes at most 7/3 of its canonical size: only string
             // fields change, from at least 3 bytes (key, tag, length) to at most 7 (key, tag,
             // an index of at most 5 bytes: a block's table holds fewer than 2^35 strings).
             var strings = TableBytes()
-            let payloadColumn = column(room: 3 * tails.reduce(0) { $0 + $1.payload.count }) { c in
+            let payloadColumn = [UInt8](room: 3 * tails.reduce(0) { $0 + $1.payload.count }) { c in
                 for t in tails {
                     var r = ByteReader(t.payload)
                     do {
@@ -40,7 +40,7 @@ extension BlockBody {
             let room =
                 10 + 18 * n + users.bound + actors.tableBound + actorColumn.count + timesBound(count: n)
                 + strings.tableBound + payloadColumn.count
-            return column(room: room) { c in
+            return [UInt8](room: room) { c in
                 c.varint(UInt64(n))
                 for i in range { c.uuid(batch.ids[i]) }
                 for i in range { c.u8(batch.types[i].rawValue) }
@@ -54,16 +54,6 @@ extension BlockBody {
                 strings.writeTable(into: &c)
                 payloadColumn.withUnsafeBytes { c.raw($0) }
             }
-        }
-    }
-
-    /// What `write` writes into room of `room` bytes, as an array (allocated once, not
-    /// initialised first).
-    private static func column(room: Int, _ write: (inout ByteCursor) -> Void) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: max(room, 1)) { buffer, count in
-            var c = ByteCursor(base: UnsafeMutableRawPointer(buffer.baseAddress!), limit: room)
-            write(&c)
-            count = c.count
         }
     }
 

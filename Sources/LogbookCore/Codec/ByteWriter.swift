@@ -139,3 +139,16 @@ struct ByteCursor {
         count += 16
     }
 }
+
+extension [UInt8] {
+    /// What `write` writes through a cursor with room for `room` bytes, as an array that is
+    /// allocated once and not initialised first (a block's body and its side columns, a
+    /// batch's tails).
+    init(room: Int, _ write: (inout ByteCursor) -> Void) {
+        self.init(unsafeUninitializedCapacity: Swift.max(room, 1)) { buffer, count in
+            var c = ByteCursor(base: UnsafeMutableRawPointer(buffer.baseAddress!), limit: room)
+            write(&c)
+            count = c.count
+        }
+    }
+}

@@ -36,8 +36,7 @@ public struct EncodedEvents: Sendable, Equatable {
             // no copy out of a scratch buffer.
             var bound = 0
             for i in 0..<n { bound += EventCodec.tailBound(actor: p[i].actor, data: p[i].data) }
-            tails = [UInt8](unsafeUninitializedCapacity: bound) { buffer, written in
-                var c = ByteCursor(base: UnsafeMutableRawPointer(buffer.baseAddress!), limit: bound)
+            tails = [UInt8](room: bound) { c in
                 starts = Self.column(n + 1) { i in
                     if i > 0 {
                         let e = p + i - 1
@@ -47,7 +46,6 @@ public struct EncodedEvents: Sendable, Equatable {
                     }
                     return c.count
                 }
-                written = c.count
             }
         }
     }
@@ -171,8 +169,7 @@ public struct EncodedEvents: Sendable, Equatable {
         out.subjects = Self.column(n) { subjects[indices[$0]] }
         out.occurred = Self.column(n) { occurred[indices[$0]] }
         tails.withUnsafeBytes { from in
-            out.tails = [UInt8](unsafeUninitializedCapacity: max(tailBytes, 1)) { buffer, written in
-                var c = ByteCursor(base: UnsafeMutableRawPointer(buffer.baseAddress!), limit: tailBytes)
+            out.tails = [UInt8](room: tailBytes) { c in
                 out.starts = Self.column(n + 1) { k in
                     if k > 0 {
                         let i = indices[k - 1]
@@ -180,7 +177,6 @@ public struct EncodedEvents: Sendable, Equatable {
                     }
                     return c.count
                 }
-                written = c.count
             }
         }
         return out
