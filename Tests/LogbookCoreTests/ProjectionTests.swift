@@ -25,10 +25,12 @@ struct ProjectionScenario {
             duration: duration, data: data)
     }
 
-    mutating func window(_ user: UserID, at: Int64, seconds: Int64, app: String, title: String) -> Event {
+    mutating func window(
+        _ user: UserID, at: Int64, seconds: Int64, app: String, title: String, url: String? = nil
+    ) -> Event {
         event(
             .activityWindow, user, at: at, duration: seconds * 1_000_000,
-            [Field(.app, .string(app)), Field(.title, .string(title))])
+            [Field(.app, .string(app)), Field(.title, .string(title))] + (url.map { [Field(.url, .string($0))] } ?? []))
     }
 
     mutating func setting(_ key: String, _ json: String) -> Event {
@@ -76,7 +78,7 @@ struct ProjectionScenario {
                 out.append(
                     window(
                         user, at: at, seconds: Int64(1 + g.next() % 60), app: apps[Int(g.next() % 3)],
-                        title: titles[Int(g.next() % 3)]))
+                        title: titles[Int(g.next() % 3)], url: g.next() % 4 == 0 ? "https://x.example/é" : nil))
             case 50..<58:
                 out.append(
                     event(

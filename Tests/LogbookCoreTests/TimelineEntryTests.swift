@@ -121,4 +121,56 @@ struct TimelineEntryTests {
             #expect(throws: CodecError.self) { _ = try cut.records() }
         }
     }
+
+    @Test("a sample's record and daily figures from its encoded bytes equal the decoded entry's")
+    func encodedSample() throws {
+        var g = SeededGenerator(seed: 12)
+        let hour = Projector.chunk(EventFactory.t0.microseconds)
+        let base = Int64(hour) * Projector.chunkMicros
+        let day = base - base % 86_400_000_000
+        let bounds = day..<(day + 86_400_000_000)
+        func text(_ v: Value?) -> String? { if case .string(let s)? = v { s } else { nil } }
+        for i in 0..<64 {
+            let fields: [Field] =
+                [Field(.app, .string(["Code", "Slack", "ünïcode", ""][i % 4])), Field(.title, .string("t\(i)"))]
+                + (i % 3 == 0 ? [Field(.url, .string("https://x.example/\(i)"))] : [])
+            let duration: Int64? = [nil, 0, Int64(g.next() % 90_000_000_000), -5][i % 4]
+            let event = Event(
+                sequence: UInt64(i + 1), id: .random(using: &g), type: .activityWindow, subject: EventFactory.user(1),
+                occurredAt: Timestamp(microseconds: base + Int64(g.next() % 3_600_000_000)), duration: duration,
+                data: fields)
+            let category = ["Dev", TenantSettings.uncategorized][i % 2]
+            let entry = TimelineEntry(event: event, category: category)
+            let encoded = EncodedEvents([event])
+            let sample = try encoded.tails.withUnsafeBytes { tails in
+                let tail = EncodedTail(tails)
+                let strings = try #require(EncodedSample.strings(in: tail.payload))
+                #expect(strings.app.map { String(decoding: $0, as: UTF8.self) } == text(entry[.app]))
+                #expect(strings.title.map { String(decoding: $0, as: UTF8.self) } == text(entry[.title]))
+                let sample = EncodedSample(
+                    sequence: event.sequence, id: event.id, occurredMicros: event.occurredAt.microseconds,
+                    duration: tail.duration, payload: tail.payload, app: text(entry[.app]),
+                    category: category)
+                var a = TimelineChunk(hour: hour)
+                var b = TimelineChunk(hour: hour)
+                try a.insert(entry)
+                try b.insert(sample)
+                #expect(a.bytes == b.bytes)
+                var fromEntry = DailyAggregate()
+                var fromSample = DailyAggregate()
+                entry.count(into: &fromEntry, bounds: bounds)
+                sample.count(into: &fromSample, bounds: bounds)
+                #expect(fromEntry == fromSample)
+                return sample
+            }
+            #expect(sample.end == entry.end)
+        }
+        // A payload with anything but strings is not read as a sample's.
+        var w = ByteWriter(capacity: 16)
+        w.varint(1)
+        w.u8(FieldKey.app.rawValue)
+        w.u8(EventCodec.Tag.int)
+        w.svarint(3)
+        #expect(w.bytes.withUnsafeBytes { EncodedSample.strings(in: $0) } == nil)
+    }
 }

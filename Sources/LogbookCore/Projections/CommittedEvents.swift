@@ -21,18 +21,10 @@ struct CommittedEvents {
 
         /// The piece's events, decoded.
         func events() -> [Event] {
-            var events: [Event] = []
             var strings = CachedInlineStrings()
-            decode(into: &events, strings: &strings)
-            return events
-        }
-
-        /// Appends the piece's events, decoded, to `events`.
-        func decode(into events: inout [Event], strings: inout CachedInlineStrings) {
-            for i in range {
-                events.append(
-                    encoded.event(
-                        i, sequence: first + UInt64(i - range.lowerBound), recordedAt: recordedAt, strings: &strings))
+            return range.map { i in
+                encoded.event(
+                    i, sequence: first + UInt64(i - range.lowerBound), recordedAt: recordedAt, strings: &strings)
             }
         }
 
@@ -155,22 +147,14 @@ extension TenantLog {
     }
 
     /// The buffered events that continue `checkpoint`, through `last` (see `CommittedEvents`),
-    /// decoded after the buffer's lock is let go.
-    func takeCommitted(after checkpoint: UInt64, through last: UInt64) -> [Event] {
+    /// as the commits encoded them: a turn decodes what it needs outside the buffer's lock.
+    func takeCommitted(after checkpoint: UInt64, through last: UInt64) -> [CommittedEvents.Piece] {
         guard let budget = committedBudget else { return [] }
-        let pieces = committedEvents.withLock { buffer in
+        return committedEvents.withLock { buffer in
             let (pieces, removed) = buffer.take(after: checkpoint, through: last)
             budget.release(removed)
             return pieces
         }
-        let total = pieces.reduce(0) { $0 + $1.range.count }
-        var events: [Event] = []
-        events.reserveCapacity(total)
-        // A turn's events repeat their app names and titles: each distinct one is made once.
-        var strings = CachedInlineStrings()
-        if total >= CommittedEvents.cachedFrom { strings.cache.enable(slots: CommittedEvents.cacheSlots) }
-        for piece in pieces { piece.decode(into: &events, strings: &strings) }
-        return events
     }
 
     /// Gives the buffer's share of the budget back (the environment is closing).

@@ -40,26 +40,41 @@ public struct DailyAggregate: Sendable, Equatable {
     private static func part(
         of e: borrowing TimelineEntry, in bounds: Range<Int64>
     ) -> (start: Int64, lo: Int64, hi: Int64, micros: Int64, pointInside: Bool) {
-        let start = e.occurredAt.microseconds
-        let (lo, hi) = (max(start, bounds.lowerBound), min(start + max(0, e.duration ?? 0), bounds.upperBound))
+        part(start: e.occurredAt.microseconds, duration: e.duration, in: bounds)
+    }
+
+    private static func part(
+        start: Int64, duration: Int64?, in bounds: Range<Int64>
+    ) -> (start: Int64, lo: Int64, hi: Int64, micros: Int64, pointInside: Bool) {
+        let (lo, hi) = (max(start, bounds.lowerBound), min(start + max(0, duration ?? 0), bounds.upperBound))
         return (start, lo, hi, max(0, hi - lo), bounds.contains(start))
+    }
+
+    /// Adds an activity sample's part of local day `day` (UTC bounds `bounds`): what `add` does
+    /// with an activity.window entry, from the parts a live turn has without decoding one.
+    mutating func addActivity(start: Int64, duration: Int64?, app: String?, category: String?, bounds: Range<Int64>) {
+        let (_, lo, hi, micros, pointInside) = DailyAggregate.part(start: start, duration: duration, in: bounds)
+        guard pointInside || micros > 0 else { return }
+        activeMicros += micros
+        // Maps hold no zero entries, so that taking an entry out again (`remove`) leaves
+        // exactly what never adding it would have.
+        if micros > 0 {
+            if let app { appTotals.add(app, micros) }
+            categoryTotals.add(category ?? TenantSettings.uncategorized, micros)
+        }
+        firstActivity = min(firstActivity, lo)
+        lastActivity = max(lastActivity, max(lo, hi))
+        events += 1
     }
 
     /// Adds `entry`'s part of local day `day` (UTC bounds `bounds`).
     mutating func add(_ e: borrowing TimelineEntry, bounds: Range<Int64>) {
-        let (start, lo, hi, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
+        let (start, _, _, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
         switch e.type {
         case .activityWindow:
-            guard pointInside || micros > 0 else { return }
-            activeMicros += micros
-            // Maps hold no zero entries, so that taking an entry out again (`remove`) leaves
-            // exactly what never adding it would have.
-            if micros > 0 {
-                if case .string(let app)? = e[.app] { appTotals.add(app, micros) }
-                categoryTotals.add(e.category ?? TenantSettings.uncategorized, micros)
-            }
-            firstActivity = min(firstActivity, lo)
-            lastActivity = max(lastActivity, max(lo, hi))
+            let app: String? = if case .string(let a)? = e[.app] { a } else { nil }
+            addActivity(start: start, duration: e.duration, app: app, category: e.category, bounds: bounds)
+            return
         case .activityAFK:
             guard pointInside || micros > 0 else { return }
             if case .string("afk")? = e[.status] { afkMicros += micros }

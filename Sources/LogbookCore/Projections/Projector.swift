@@ -89,18 +89,74 @@ struct Projector {
         }
         if let user = e.subject, e.type != .eventCorrected, e.type != .eventRetracted {
             let entry = TimelineEntry(event: e, category: e.type == .activityWindow ? category(of: e.data) : nil)
-            let c = try loadChunk(UserDay(user: user, day: Projector.chunk(e.occurredAt.microseconds)), txn)
-            try chunks[c].insert(entry, scratch: scratch)  // in place: a local copy would copy the chunk's bytes
-            changedChunks[c] = true
-            for day in localDays(of: entry) {
-                let d = try loadDay(UserDay(user: user, day: day), txn)
-                let bounds = settings.timeZone.bounds(of: day)
-                days[d].add(entry, bounds: bounds)
-            }
+            try addToTimeline(entry, user: user, txn)
         }
         if let audit {
             put(tables.audit, ProjectionKey.sequence(e.sequence), audit.encode())
             for k in AuditRecord.indexKeys(e) { put(tables.auditIndex, k, []) }
+        }
+    }
+
+    /// Adds a record to `user`'s timeline and counts it into the days it falls in.
+    private mutating func addToTimeline<S: TimelineRecordSource, T: Transaction & ~Copyable>(
+        _ record: borrowing S, user: UserID, _ txn: borrowing T
+    ) throws {
+        let c = try loadChunk(UserDay(user: user, day: Projector.chunk(record.occurredMicros)), txn)
+        try chunks[c].insert(record, scratch: scratch)  // in place: a local copy would copy the chunk's bytes
+        changedChunks[c] = true
+        for day in localDays(start: record.occurredMicros, duration: record.duration) {
+            let d = try loadDay(UserDay(user: user, day: day), txn)
+            record.count(into: &days[d], bounds: settings.timeZone.bounds(of: day))
+        }
+    }
+
+    /// Applies the events of a commit's piece (`CommittedEvents`) in order: activity samples
+    /// from their encoded bytes (`EncodedSample`), every other event decoded first. For a live
+    /// turn, whose projection state and log are in one environment (`txn`).
+    mutating func apply<T: Transaction & ~Copyable>(
+        _ piece: CommittedEvents.Piece, from tenantLog: TenantLog, strings: inout CachedInlineStrings,
+        _ txn: borrowing T
+    ) throws {
+        let encoded = piece.encoded
+        for i in piece.range {
+            let sequence = piece.first + UInt64(i - piece.range.lowerBound)
+            guard sequence > checkpoint else { continue }
+            if encoded.types[i] == .activityWindow, let user = encoded.subjects[i],
+                try applySample(encoded, i, sequence: sequence, user: user, strings: &strings, txn)
+            {
+                continue
+            }
+            let e = encoded.event(i, sequence: sequence, recordedAt: piece.recordedAt, strings: &strings)
+            try apply(e, from: tenantLog, log: txn, state: txn)
+        }
+    }
+
+    /// Applies event `i` of `encoded`, an activity sample, without decoding it: what `apply`
+    /// does with the decoded event. False, having done nothing, for a payload it does not read
+    /// (then the caller decodes the event).
+    private mutating func applySample<T: Transaction & ~Copyable>(
+        _ encoded: EncodedEvents, _ i: Int, sequence: UInt64, user: UserID, strings: inout CachedInlineStrings,
+        _ txn: borrowing T
+    ) throws -> Bool {
+        try encoded.tails.withUnsafeBytes { tails in
+            let tail = EncodedTail(UnsafeRawBufferPointer(rebasing: tails[encoded.starts[i]..<encoded.starts[i + 1]]))
+            guard let fields = EncodedSample.strings(in: tail.payload) else { return false }
+            var app: String?
+            if let bytes = fields.app {
+                guard let s = strings.cache.string(bytes) else { return false }
+                app = s
+            }
+            var title: String?
+            if let bytes = fields.title, !settings.rules.isEmpty {
+                guard let s = strings.cache.string(bytes) else { return false }
+                title = s
+            }
+            let sample = EncodedSample(
+                sequence: sequence, id: encoded.ids[i], occurredMicros: encoded.occurred[i], duration: tail.duration,
+                payload: tail.payload, app: app, category: category(app: app, title: title))
+            checkpoint = sequence
+            try addToTimeline(sample, user: user, txn)
+            return true
         }
     }
 
@@ -109,21 +165,29 @@ struct Projector {
         // Without rules (the common case), do not even look for the fields.
         guard !settings.rules.isEmpty else { return TenantSettings.uncategorized }
         var app: String?
-        var title = ""
+        var title: String?
         for f in data {
             if f.key == .app, case .string(let s) = f.value { app = s }
             if f.key == .title, case .string(let s) = f.value { title = s }
         }
-        guard let app else { return TenantSettings.uncategorized }
-        return settings.category(app: app, title: title)
+        return category(app: app, title: title)
+    }
+
+    /// The category of an activity sample of `app` (none: uncategorized) and `title`.
+    private mutating func category(app: String?, title: String?) -> String {
+        guard let app, !settings.rules.isEmpty else { return TenantSettings.uncategorized }
+        return settings.category(app: app, title: title ?? "")
     }
 
     /// The local days an event counts into: the day of its start and, for a duration that
     /// crosses midnight, the following ones.
     private mutating func localDays(of e: borrowing TimelineEntry) -> ClosedRange<Int32> {
-        let start = e.occurredAt.microseconds
+        localDays(start: e.occurredAt.microseconds, duration: e.duration)
+    }
+
+    private mutating func localDays(start: Int64, duration: Int64?) -> ClosedRange<Int32> {
         let first = settings.timeZone.day(of: start)
-        let end = start + max(0, (e.duration ?? 0) - 1)
+        let end = start + max(0, (duration ?? 0) - 1)
         return first...max(first, settings.timeZone.day(of: end))
     }
 

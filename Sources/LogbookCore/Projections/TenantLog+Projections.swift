@@ -89,12 +89,13 @@ extension TenantLog {
         throws
     {
         func fromMemory(_ projector: inout Projector) throws {
-            // Through a buffer pointer: `for e in` and `events[i]` copy each event (a retain
-            // and a release of its contents).
-            let events = takeCommitted(after: projector.checkpoint, through: last)
-            try events.withUnsafeBufferPointer { b in
-                for i in b.indices { try projector.apply(b[i], from: self, log: txn, state: txn) }
+            let pieces = takeCommitted(after: projector.checkpoint, through: last)
+            // A turn's events repeat their app names and titles: each distinct one is made once.
+            var strings = CachedInlineStrings()
+            if pieces.reduce(0, { $0 + $1.range.count }) >= CommittedEvents.cachedFrom {
+                strings.cache.enable(slots: CommittedEvents.cacheSlots)
             }
+            for piece in pieces { try projector.apply(piece, from: self, strings: &strings, txn) }
         }
         try fromMemory(&projector)
         if projector.checkpoint < last, let first = firstCommitted(), first > projector.checkpoint + 1, first <= last {

@@ -74,10 +74,10 @@ struct TimelineChunk {
     /// Static and closure-free, so that neither the chunk nor the entry is copied meanwhile: a
     /// method called while its own bytes change holds a copy of the chunk (every change then
     /// copies all its bytes), and a closure capturing the entry copied it.
-    private static func record(
-        _ entry: borrowing TimelineEntry, base: Int64, in scratch: EncodingScratch
+    private static func record<S: TimelineRecordSource & ~Copyable>(
+        _ entry: borrowing S, base: Int64, in scratch: EncodingScratch
     ) throws -> UnsafeRawBufferPointer {
-        let occurred = entry.occurredAt.microseconds
+        let occurred = entry.occurredMicros
         guard occurred >= base, occurred - base <= Int64(UInt32.max) else {
             throw CodecError(code: .outOfRange, offset: 0)
         }
@@ -101,8 +101,10 @@ struct TimelineChunk {
     private var tailKnown = false
 
     /// Inserts `entry` at its place in (occurred-at, sequence) order, encoding it in `scratch`.
-    mutating func insert(_ entry: borrowing TimelineEntry, scratch: EncodingScratch = EncodingScratch()) throws {
-        let key = (entry.occurredAt.microseconds, entry.sequence)
+    mutating func insert<S: TimelineRecordSource & ~Copyable>(
+        _ entry: borrowing S, scratch: EncodingScratch = EncodingScratch()
+    ) throws {
+        let key = (entry.occurredMicros, entry.sequence)
         if !tailKnown {
             // Once per chunk loaded: a live turn loads each chunk it touches.
             var last: (Int64, UInt64)?

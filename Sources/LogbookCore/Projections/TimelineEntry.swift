@@ -5,7 +5,7 @@
 /// Not the whole event: the user is the chunk's key, and actor and recorded-at are shown by
 /// the log and the audit trail, not by the timeline. Each entry is written again whenever its
 /// chunk is, so what it leaves out is bytes a live turn and a rebuild do not copy and store.
-struct TimelineEntry: Equatable {
+struct TimelineEntry: Equatable, TimelineRecordSource {
     var sequence: UInt64
     var id: EventID
     var type: EventType
@@ -37,6 +37,10 @@ struct TimelineEntry: Equatable {
     /// Where the entry ends: occurred-at plus its duration (none counts as 0).
     var end: Int64 { occurredAt.microseconds + max(0, duration ?? 0) }
 
+    var occurredMicros: Int64 { occurredAt.microseconds }
+
+    func count(into day: inout DailyAggregate, bounds: Range<Int64>) { day.add(self, bounds: bounds) }
+
     // MARK: Encoding (format 2, specs/projections.md)
 
     private enum Flag {
@@ -55,15 +59,30 @@ struct TimelineEntry: Equatable {
     ///
     /// into room of at least `encodedBound` bytes.
     func encode(into c: inout ByteCursor) {
+        TimelineEntry.encodeHead(
+            type: type, id: id, duration: duration, category: category != nil, corrections: !corrections.isEmpty,
+            into: &c)
+        EventCodec.encodePayload(data, into: &c)
+        TimelineEntry.encodeTrailer(category: category, corrections: corrections, into: &c)
+    }
+
+    /// The layout's part before the payload. Static, for `EncodedSample`, which writes the same
+    /// record from a committed event's bytes.
+    static func encodeHead(
+        type: EventType, id: EventID, duration: Int64?, category: Bool, corrections: Bool, into c: inout ByteCursor
+    ) {
         var flags: UInt8 = 0
         if let d = duration { flags |= d >= 0 ? Flag.duration : Flag.negativeDuration }
-        if category != nil { flags |= Flag.category }
-        if !corrections.isEmpty { flags |= Flag.corrections }
+        if category { flags |= Flag.category }
+        if corrections { flags |= Flag.corrections }
         c.u8(type.rawValue)
         c.u8(flags)
         c.uuid(id)
         if let d = duration, d < 0 { c.svarint(d) }
-        EventCodec.encodePayload(data, into: &c)
+    }
+
+    /// The layout's part after the payload.
+    static func encodeTrailer(category: String?, corrections: [EventID], into c: inout ByteCursor) {
         if let category { c.string(category) }
         if !corrections.isEmpty {
             c.varint(UInt64(corrections.count))
@@ -73,8 +92,12 @@ struct TimelineEntry: Equatable {
 
     /// The most bytes `encode` writes.
     var encodedBound: Int {
-        2 + 16 + 10 + EventCodec.payloadBound(data) + (category.map(ByteCursor.bound(of:)) ?? 0) + 10
-            + 16 * corrections.count
+        TimelineEntry.bound(payload: EventCodec.payloadBound(data), category: category, corrections: corrections.count)
+    }
+
+    /// The most bytes the layout takes with a payload of at most `payload` bytes.
+    static func bound(payload: Int, category: String?, corrections: Int) -> Int {
+        2 + 16 + 10 + payload + (category.map(ByteCursor.bound(of:)) ?? 0) + 10 + 16 * corrections
     }
 
     /// Decodes an entry written by `encode`, with the record prefix's values.
@@ -104,4 +127,19 @@ struct TimelineEntry: Equatable {
         }
         guard r.isAtEnd else { throw r.fail(.trailingBytes) }
     }
+}
+
+/// What a timeline record is written from: a decoded entry, or an activity sample's bytes as a
+/// commit left them (`EncodedSample`); both give the same record, and count the same into a day.
+protocol TimelineRecordSource: ~Copyable {
+    var sequence: UInt64 { get }
+    var occurredMicros: Int64 { get }
+    var duration: Int64? { get }
+    /// Occurred-at plus the duration (none or negative counts as 0).
+    var end: Int64 { get }
+    var encodedBound: Int { get }
+    /// Writes the record's entry (`TimelineEntry.encode`'s layout) into room of `encodedBound`.
+    func encode(into c: inout ByteCursor)
+    /// Adds its part of a day (UTC bounds `bounds`) to `day`'s figures.
+    func count(into day: inout DailyAggregate, bounds: Range<Int64>)
 }

@@ -1,0 +1,58 @@
+/// An activity sample as a live turn takes it from a commit's encoded batch
+/// (`CommittedEvents`): the parts its timeline record and daily figures need, read in place.
+///
+/// Its record is, byte for byte, the one `TimelineEntry(event:category:)` encodes for the
+/// decoded event — the payload is copied as the commit encoded it, in the same canonical form
+/// — but no event is made: decoding each sample into an `Event`, its field array and its
+/// strings, turning it into an entry, encoding that and freeing it all again was a third of a
+/// live turn, and nearly every event of an agent's stream is a sample.
+struct EncodedSample: TimelineRecordSource {
+    let sequence: UInt64
+    let id: EventID
+    let occurredMicros: Int64
+    let duration: Int64?
+    /// The canonical payload (`EventCodec.encodePayload`), in the commit's buffer.
+    let payload: UnsafeRawBufferPointer
+    let app: String?
+    let category: String
+
+    var end: Int64 { occurredMicros + max(0, duration ?? 0) }
+
+    var encodedBound: Int { TimelineEntry.bound(payload: payload.count, category: category, corrections: 0) }
+
+    func encode(into c: inout ByteCursor) {
+        TimelineEntry.encodeHead(
+            type: .activityWindow, id: id, duration: duration, category: true, corrections: false, into: &c)
+        c.raw(payload)
+        TimelineEntry.encodeTrailer(category: category, corrections: [], into: &c)
+    }
+
+    func count(into day: inout DailyAggregate, bounds: Range<Int64>) {
+        day.addActivity(start: occurredMicros, duration: duration, app: app, category: category, bounds: bounds)
+    }
+
+    /// The app and title in a sample's canonical payload; nil when the payload holds a value
+    /// other than a string (not an activity sample's payload as the catalogue has it).
+    static func strings(
+        in payload: UnsafeRawBufferPointer
+    ) -> (app: UnsafeRawBufferPointer?, title: UnsafeRawBufferPointer?)? {
+        var r = ByteReader(payload)
+        var app: UnsafeRawBufferPointer?
+        var title: UnsafeRawBufferPointer?
+        do {
+            for _ in 0..<(try r.count(unit: 2)) {
+                let key = try r.u8()
+                guard try r.u8() == EventCodec.Tag.string else { return nil }
+                let bytes = try r.bytes(try r.count())
+                if key == FieldKey.app.rawValue {
+                    app = bytes
+                } else if key == FieldKey.title.rawValue {
+                    title = bytes
+                }
+            }
+        } catch {
+            return nil
+        }
+        return r.isAtEnd ? (app, title) : nil
+    }
+}
