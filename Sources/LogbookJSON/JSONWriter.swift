@@ -61,7 +61,22 @@ public struct JSONWriter: Sendable {
     ///
     /// - Parameter value: The value to write.
     public mutating func writeInteger(_ value: Int64) {
-        let comma = takeValueSeparator()
+        appendInteger(value, comma: takeValueSeparator())
+    }
+
+    /// Writes one value whose text is the literal `open`, the integer `value`, then the literal
+    /// `close` — an object such as `{"status":"appended","seq":` 42 `}` — without scanning or
+    /// tracking its inside: for the elements of a long array that differ only in a number.
+    /// The literals must make valid JSON around the number; nothing checks them.
+    public mutating func writeValue(_ open: StaticString, _ value: Int64, _ close: StaticString) {
+        beginValue()
+        appendStatic(open)
+        appendInteger(value, comma: false)
+        appendStatic(close)
+    }
+
+    /// Appends `value`'s digits, after a comma when `comma`.
+    private mutating func appendInteger(_ value: Int64, comma: Bool) {
         var magnitude = value.magnitude
         // Digits are produced backwards into a stack buffer, then appended with the sign and separator at once.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { token in

@@ -67,6 +67,25 @@ struct JSONWriterTests {
         #expect(plain == general)
     }
 
+    @Test("a value written as literals around an integer is separated like any other, after it too")
+    func literalsAroundInteger() {
+        let text = written { writer in
+            writer.beginObject()
+            writer.writeKey("results")
+            writer.beginArray()
+            writer.writeValue(#"{"seq":"#, 1, "}")
+            writer.writeValue(#"{"seq":"#, -20, "}")
+            writer.writeInteger(3)
+            writer.writeValue("[", 0, "]")
+            writer.endArray()
+            writer.writeKey("n")
+            writer.writeValue("", 4, "")
+            writer.endObject()
+            writer.writeValue("[", 5, "]")
+        }
+        #expect(text == #"{"results":[{"seq":1},{"seq":-20},3,[0]],"n":4}[5]"#)
+    }
+
     @Test("top-level values are not separated by commas, so NDJSON records can follow each other")
     func topLevelSequence() {
         let text = written { writer in
