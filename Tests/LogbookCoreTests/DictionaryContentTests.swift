@@ -92,6 +92,22 @@ struct DictionaryContentTests {
         }
     }
 
+    @Test("a commit's events give a training the same pieces encoded as decoded from a block")
+    func piecesFromEncodedEvents() {
+        var g = SeededGenerator(seed: 31)
+        // Every type, with ints, ids, times and a correction's nested strings (not pieces).
+        let events = (0..<400).map { _ in CodecTests.randomEvent(&g) }
+        var decoded = DictionaryTraining.Pieces()
+        for e in events { decoded.append(piecesOf: e) }
+        var encoded = DictionaryTraining.Pieces()
+        let batch = EncodedEvents(events)
+        batch.appendTrainingPieces(0..<150, to: &encoded)
+        batch.appendTrainingPieces(150..<400, to: &encoded)
+        #expect(encoded.count > 400)
+        #expect(encoded.bytes == decoded.bytes)
+        #expect(encoded.ends == decoded.ends)
+    }
+
     @Test("the same pieces make the same dictionary")
     func deterministic() {
         var g = SystemRandomNumberGenerator()

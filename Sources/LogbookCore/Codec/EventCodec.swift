@@ -248,6 +248,44 @@ public enum EventCodec {
     }
 }
 
+extension EventCodec {
+    /// Calls `body` with the bytes of each string value at the top level of a canonical
+    /// payload this process encoded (trusted bytes), in order; values nested in `fields` are
+    /// stepped over.
+    static func forEachTopLevelString(in payload: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var r = ByteReader(payload)
+        do {
+            for _ in 0..<(try r.count(unit: 2)) {
+                _ = try r.u8()
+                try skipValue(&r, tag: try r.u8(), depth: 0, strings: body)
+            }
+        } catch {
+            preconditionFailure("an encoded payload reads back: \(error)")
+        }
+    }
+
+    /// Reads past one value with `tag`, handing a top-level string's bytes to `strings`.
+    private static func skipValue(
+        _ r: inout ByteReader, tag: UInt8, depth: Int, strings: (UnsafeRawBufferPointer) -> Void
+    ) throws(CodecError) {
+        switch tag {
+        case Tag.null, Tag.false, Tag.true: break
+        case Tag.int, Tag.time: _ = try r.svarint()
+        case Tag.double: _ = try r.u64()
+        case Tag.string:
+            let bytes = try r.bytes(try r.count())
+            if depth == 0 { strings(bytes) }
+        case Tag.uuid: _ = try r.bytes(16)
+        case Tag.fields where depth == 0:
+            for _ in 0..<(try r.count(unit: 2)) {
+                _ = try r.u8()
+                try skipValue(&r, tag: try r.u8(), depth: 1, strings: strings)
+            }
+        default: throw CodecError(code: .unknownTag, offset: r.offset - 1)
+        }
+    }
+}
+
 /// Where a payload's strings are read from: inline (canonical form) or a block's table.
 protocol StringCoding {
     mutating func decode(_ r: inout ByteReader) throws(CodecError) -> String

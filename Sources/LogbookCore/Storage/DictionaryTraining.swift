@@ -76,6 +76,17 @@ final class DictionaryTraining: Sendable {
         }
 
         func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1])..<ends[i] }
+
+        /// What a training takes from an event: its subject (16 bytes), then the strings at
+        /// the top of its payload, in order.
+        mutating func append(piecesOf e: borrowing Event) {
+            if let s = e.subject {
+                withUnsafeBytes(of: (s.high.bigEndian, s.low.bigEndian)) { append($0) }
+            }
+            for f in e.data {
+                if case .string(let s) = f.value { s.withUTF8Bytes { append(UnsafeRawBufferPointer($0)) } }
+            }
+        }
     }
 
     /// `content` of pieces given one array each (tests, tools).
@@ -151,5 +162,22 @@ final class DictionaryTraining: Sendable {
         let digest = bytes.withUnsafeBytes { SHA256.hash($0) }
         let id = UInt32(truncatingIfNeeded: digest.a)
         return id == 0 ? 1 : id
+    }
+}
+
+extension EncodedEvents {
+    /// Appends to `pieces` what a training takes from events `range` (`append(piecesOf:)` of
+    /// each, decoded), from their encoded form: a commit's own events need not be written to a
+    /// block and read back for it.
+    func appendTrainingPieces(_ range: Range<Int>, to pieces: inout DictionaryTraining.Pieces) {
+        tails.withUnsafeBytes { tails in
+            for i in range {
+                if let s = subjects[i] {
+                    withUnsafeBytes(of: (s.high.bigEndian, s.low.bigEndian)) { pieces.append($0) }
+                }
+                let tail = EncodedTail(UnsafeRawBufferPointer(rebasing: tails[starts[i]..<starts[i + 1]]))
+                EventCodec.forEachTopLevelString(in: tail.payload) { pieces.append($0) }
+            }
+        }
     }
 }

@@ -30,9 +30,6 @@ extension TenantLog {
                     dictionaries.withLock { $0[dictionary.id] = dictionary }
                     newHead.dictionaryID = dictionary.id
                 }
-                if newHead.lastSequence >= nextTrainingAt {
-                    try startTraining(txn)
-                }
                 let ids = encoded.ids
                 let keys = TenantLog.sortedIDKeys(ids)
                 let stored = try lookupDuplicates(sortedKeys: keys, id: { ids[$0] }, runs: newRuns, in: txn)
@@ -101,6 +98,9 @@ extension TenantLog {
                 let freshKeys = allFresh ? keys : TenantLog.sortedIDKeys(fresh.ids)
                 try recordIDs(freshKeys, firstSequence: first, runs: &newRuns, in: txn)
                 try writeCorrections(overlay, in: txn)
+                if newHead.lastSequence >= nextTrainingAt {
+                    try startTraining(txn, recent: fresh, first: first)
+                }
                 if newDeactivated != deactivated {
                     try recordDeactivations(from: deactivated, to: newDeactivated, in: txn)
                 }
@@ -249,26 +249,35 @@ extension TenantLog {
 
     /// Gathers the user ids and payload strings of the tenant's latest events (at most 4,096)
     /// and has `training` make a dictionary of them in the background; a later commit adopts it.
-    private func startTraining(_ txn: borrowing WriteTransaction) throws {
+    private func startTraining(
+        _ txn: borrowing WriteTransaction, recent: borrowing EncodedEvents, first: UInt64
+    ) throws {
         var blocks: [DictionaryTraining.Pieces] = []  // newest block first
         var events = 0
+        // This commit's blocks (cut as `commit` cuts them), newest first, from the events in
+        // hand: reading back what was just written cost a decompression and a decode of each.
+        var end = recent.count
+        while end > 0 && events < TenantLog.trainingEvents {
+            let start = (end - 1) / options.maxBlockEvents * options.maxBlockEvents
+            var pieces = DictionaryTraining.Pieces()
+            recent.appendTrainingPieces(start..<end, to: &pieces)
+            blocks.append(pieces)
+            events += end - start
+            end = start
+        }
+        // Then the blocks before them, from the log.
         var reader = BlockReader()
         try txn.withCursor(log) { cursor in
             var entry = try cursor.last()
-            while let e = entry, events < 4096 {
+            if !recent.isEmpty {
+                _ = try TenantLog.blockKey(first).withUnsafeBytes { try cursor.seek(atLeast: $0) }
+                entry = try cursor.previous()
+            }
+            while let e = entry, events < TenantLog.trainingEvents {
                 try decodeBlock(e.value, with: &reader)
                 var pieces = DictionaryTraining.Pieces()
                 reader.events.withUnsafeBufferPointer { block in
-                    for ev in block.indices {
-                        if let s = block[ev].subject {
-                            withUnsafeBytes(of: (s.high.bigEndian, s.low.bigEndian)) { pieces.append($0) }
-                        }
-                        for f in block[ev].data {
-                            if case .string(let s) = f.value {
-                                s.withUTF8Bytes { pieces.append(UnsafeRawBufferPointer($0)) }
-                            }
-                        }
-                    }
+                    for ev in block.indices { pieces.append(piecesOf: block[ev]) }
                 }
                 blocks.append(pieces)
                 events += reader.events.count
@@ -280,6 +289,9 @@ extension TenantLog {
         nextTrainingAt = .max  // until the outcome is in
         training.start(pieces: pieces, capacity: options.dictionarySize, level: options.compressionLevel)
     }
+
+    /// Events a training gathers strings from (whole blocks, newest first, until this many).
+    static let trainingEvents = 4096
 
     /// After a commit: a finished training's outcome has been used (a dictionary stored), or,
     /// when training failed, the next try is set for when the tenant has grown fourfold.
