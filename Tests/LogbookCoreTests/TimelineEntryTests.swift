@@ -86,6 +86,7 @@ struct TimelineEntryTests {
         }
         var chunk = TimelineChunk(hour: hour)
         for e in entries { try chunk.insert(e) }
+        try chunk.settle()
         let sorted = entries.sorted {
             ($0.occurredAt.microseconds, $0.sequence) < ($1.occurredAt.microseconds, $1.sequence)
         }
@@ -101,6 +102,17 @@ struct TimelineEntryTests {
         expected.remove(at: 20)
         #expect(try chunk.records().map { try chunk.decode($0) } == expected)
         #expect(try chunk.entry(sorted[20].sequence) == nil)
+
+        // Late records merged in batches between inserts (as turns do) land where one at a
+        // time would put them; settling twice changes nothing.
+        var batched = TimelineChunk(hour: hour)
+        for (i, e) in entries.enumerated() {
+            try batched.insert(e)
+            if i % 7 == 6 { try batched.settle() }
+        }
+        try batched.settle()
+        try batched.settle()
+        #expect(try batched.records().map { try batched.decode($0) } == sorted)
 
         // An entry outside the chunk's hour is refused; cut-off chunk bytes are typed errors.
         var early = sorted[0]

@@ -221,6 +221,7 @@ struct Projector {
         else { return }
         audit?.target = link.root
         let c = try loadChunk(UserDay(user: user, day: Projector.chunk(link.occurred)), txn)
+        try chunks[c].settle()
         guard let before = try chunks[c].entry(link.root) else { return }  // retracted before
         audit?.targetID = before.id
         audit?.before = before.data
@@ -270,6 +271,7 @@ struct Projector {
         var aggregate = DailyAggregate()
         for chunk in Projector.chunks(overlapping: bounds.lowerBound, bounds.upperBound) {
             let c = try loadChunk(UserDay(user: key.user, day: chunk), txn)
+            try chunks[c].settle()
             for entry in try chunks[c].entries(overlapping: bounds.lowerBound, bounds.upperBound) {
                 aggregate.add(entry, bounds: bounds)
             }
@@ -370,6 +372,7 @@ struct Projector {
         for (key, bits) in teams { try store(tables.teams, key, bits == 0 ? nil : [bits], txn) }
         // In key order: neighbouring puts then land on the same B-tree pages.
         for c in chunks.indexesInStorageOrder() where changedChunks[c] {
+            try chunks[c].settle()
             let key = chunks.keys[c]
             let k = ProjectionKey.userDay(key.user, key.day)
             try store(tables.timeline, k, chunks[c].bytes.isEmpty ? nil : chunks[c].bytes, txn)

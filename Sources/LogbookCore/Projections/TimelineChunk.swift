@@ -12,7 +12,8 @@
 /// record is written again whenever its chunk is: 9–12 bytes here instead of 28 as four fixed
 /// integers, on entries of 100–150.
 struct TimelineChunk {
-    var bytes: [UInt8] = []
+    /// The records in order; complete once `settle()` has merged the late ones in.
+    private(set) var bytes: [UInt8] = []
     /// The hour's start, microseconds since 1970: what record offsets count from.
     let base: Int64
 
@@ -45,8 +46,15 @@ struct TimelineChunk {
     }
 
     /// Calls `body` with each record's place and sort key, in order, until it returns false;
-    /// reads only the prefixes and allocates nothing.
+    /// reads only the prefixes and allocates nothing. Records inserted late must have been
+    /// merged in (`settle()`).
     func scan(_ body: (Record) throws -> Bool) throws {
+        precondition(late.isEmpty, "a chunk is read before its late records are merged in (settle())")
+        try scanStored(body)
+    }
+
+    /// `scan` of `bytes` alone, late records or not.
+    private func scanStored(_ body: (Record) throws -> Bool) throws {
         try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
             var r = ByteReader(b)
             while !r.isAtEnd {
@@ -116,13 +124,10 @@ struct TimelineChunk {
             tailKnown = true
         }
         if let last = tail, key < last {
-            let end = bytes.count
-            var at = end
-            try scan { r in
-                if (r.occurred, r.sequence) > key { at = r.start }
-                return at == end
-            }
-            bytes.insert(contentsOf: try TimelineChunk.record(entry, base: base, in: scratch), at: at)
+            // Set aside, and merged with the others in one pass when the chunk is next read:
+            // a late batch (agents' requests committed out of order) inserted each record by
+            // a scan from the start and a shift of everything behind it.
+            late.append(try TimelineChunk.record(entry, base: base, in: scratch), key: key)
         } else {
             // The common case, samples in time order: onto the end. A chunk starts empty and
             // gets a few records per batch; growing it from nothing took a reallocation per record.
@@ -130,6 +135,45 @@ struct TimelineChunk {
             bytes.append(contentsOf: try TimelineChunk.record(entry, base: base, in: scratch))
             tail = key
         }
+    }
+
+    /// Records that sort before the last one, in the order they came, until `settle()`.
+    private var late = LateRecords()
+
+    private struct LateRecords {
+        var bytes: [UInt8] = []
+        var records: [(key: (Int64, UInt64), range: Range<Int>)] = []
+
+        var isEmpty: Bool { records.isEmpty }
+
+        mutating func append(_ record: UnsafeRawBufferPointer, key: (Int64, UInt64)) {
+            let start = bytes.count
+            bytes.append(contentsOf: record)
+            records.append((key, start..<bytes.count))
+        }
+    }
+
+    /// Merges the records inserted late into their places, in one pass over the chunk.
+    mutating func settle() throws {
+        guard !late.isEmpty else { return }
+        let order = late.records.sorted { $0.key < $1.key }
+        var merged: [UInt8] = []
+        merged.reserveCapacity(bytes.count + late.bytes.count)
+        var next = 0
+        func takeLate(before key: (Int64, UInt64)?) {
+            while next < order.count, key.map({ order[next].key < $0 }) ?? true {
+                merged.append(contentsOf: late.bytes[order[next].range])
+                next += 1
+            }
+        }
+        try scanStored { r in
+            takeLate(before: (r.occurred, r.sequence))
+            merged.append(contentsOf: bytes[r.start..<r.entry.upperBound])
+            return true
+        }
+        takeLate(before: nil)
+        bytes = merged
+        late = LateRecords()
     }
 
     /// The entry with `sequence`, if the chunk holds it.
@@ -142,6 +186,7 @@ struct TimelineChunk {
     mutating func replace(
         _ sequence: UInt64, with entry: TimelineEntry?, scratch: EncodingScratch = EncodingScratch()
     ) throws {
+        try settle()
         guard let r = try records().first(where: { $0.sequence == sequence }) else { return }
         if let entry {
             let record = try TimelineChunk.record(entry, base: base, in: scratch)
