@@ -13,8 +13,8 @@ import Synchronization
 /// dictionary that left the standard workload's blocks 0.5 % larger; choosing whole strings
 /// takes a fraction of a millisecond.
 ///
-/// The commit that crosses the threshold only gathers the strings (events already in the
-/// log); a background queue makes the dictionary, and the first commit after that stores it
+/// The commit that crosses the threshold only gathers the strings (its own events from their
+/// encoded form, older ones from the log); a background queue makes the dictionary, and the first commit after that stores it
 /// and compresses with it. (Making it inside the commit once held up one request in twenty at
 /// half the HTTP benchmark's load.)
 final class DictionaryTraining: Sendable {
