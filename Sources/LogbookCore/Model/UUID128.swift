@@ -51,7 +51,9 @@ public struct UUID128: Sendable, Hashable, Comparable, CustomStringConvertible {
         func within(_ y: UInt64, _ lo: UInt64, _ hi: UInt64) -> UInt64 {
             (y &+ ones &* (0x80 - lo)) & ~(y &+ ones &* (0x7F - hi)) & high
         }
-        let x = w | ones &* 0x20  // letters to lower case (and control bytes 0x10–0x19 to digits: not for digits)
+        // Letters to lower case. That also turns control bytes 0x10–0x19 into digits, so the
+        // digits are looked for in `w`.
+        let x = w | ones &* 0x20
         let digit = within(w, 0x30, 0x39)
         let letter = within(x, 0x61, 0x66)
         guard digit | letter == high else { return nil }

@@ -108,7 +108,8 @@ struct TimelineChunk {
     private var tail: (Int64, UInt64)?
     private var tailKnown = false
 
-    /// Inserts `entry` at its place in (occurred-at, sequence) order, encoding it in `scratch`.
+    /// Inserts `entry` at its place in (occurred-at, sequence) order, encoding it in `scratch`;
+    /// one that sorts before the last record waits aside until `settle()` puts it there.
     mutating func insert<S: TimelineRecordSource & ~Copyable>(
         _ entry: borrowing S, scratch: EncodingScratch = EncodingScratch()
     ) throws {
