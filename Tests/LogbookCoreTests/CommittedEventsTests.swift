@@ -102,3 +102,10 @@ struct CommittedEventsTests {
         }
     }
 }
+
+extension CommittedEvents.Piece {
+    /// The piece's events, decoded.
+    func events() -> [Event] {
+        range.map { encoded.event($0, sequence: first + UInt64($0 - range.lowerBound), recordedAt: recordedAt) }
+    }
+}

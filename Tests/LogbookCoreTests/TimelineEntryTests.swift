@@ -156,7 +156,7 @@ struct TimelineEntryTests {
             let encoded = EncodedEvents([event])
             let sample = try encoded.tails.withUnsafeBytes { tails in
                 let tail = EncodedTail(tails)
-                let strings = try #require(EncodedSample.strings(in: tail.payload))
+                let strings = EncodedSample.strings(in: tail.payload)
                 #expect(strings.app.map { String(decoding: $0, as: UTF8.self) } == text(entry[.app]))
                 #expect(strings.title.map { String(decoding: $0, as: UTF8.self) } == text(entry[.title]))
                 let sample = EncodedSample(
@@ -177,12 +177,21 @@ struct TimelineEntryTests {
             }
             #expect(sample.end == entry.end)
         }
-        // A payload with anything but strings is not read as a sample's.
+        // An app that is not a string counts as none, as it does for a decoded entry.
         var w = ByteWriter(capacity: 16)
-        w.varint(1)
+        w.varint(2)
         w.u8(FieldKey.app.rawValue)
         w.u8(EventCodec.Tag.int)
         w.svarint(3)
-        #expect(w.bytes.withUnsafeBytes { EncodedSample.strings(in: $0) } == nil)
+        w.u8(FieldKey.title.rawValue)
+        w.u8(EventCodec.Tag.string)
+        w.string("t")
+        let read = w.bytes.withUnsafeBytes { p in
+            let s = EncodedSample.strings(in: p)
+            return (
+                s.app.map { String(decoding: $0, as: UTF8.self) }, s.title.map { String(decoding: $0, as: UTF8.self) }
+            )
+        }
+        #expect(read.0 == nil && read.1 == "t")
     }
 }

@@ -249,15 +249,17 @@ public enum EventCodec {
 }
 
 extension EventCodec {
-    /// Calls `body` with the bytes of each string value at the top level of a canonical
-    /// payload this process encoded (trusted bytes), in order; values nested in `fields` are
-    /// stepped over.
-    static func forEachTopLevelString(in payload: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+    /// Calls `body` with the key and the bytes of each string value at the top level of a
+    /// canonical payload this process encoded (trusted bytes), in order; other values, and
+    /// those nested in `fields`, are stepped over.
+    static func forEachTopLevelString(
+        in payload: UnsafeRawBufferPointer, _ body: (_ key: UInt8, UnsafeRawBufferPointer) -> Void
+    ) {
         var r = ByteReader(payload)
         do {
             for _ in 0..<(try r.count(unit: 2)) {
-                _ = try r.u8()
-                try skipValue(&r, tag: try r.u8(), depth: 0, strings: body)
+                let key = try r.u8()
+                try skipValue(&r, tag: try r.u8(), depth: 0) { body(key, $0) }
             }
         } catch {
             preconditionFailure("an encoded payload reads back: \(error)")

@@ -19,15 +19,6 @@ struct CommittedEvents {
         var first: UInt64
         var recordedAt: Timestamp
 
-        /// The piece's events, decoded.
-        func events() -> [Event] {
-            var strings = CachedInlineStrings()
-            return range.map { i in
-                encoded.event(
-                    i, sequence: first + UInt64(i - range.lowerBound), recordedAt: recordedAt, strings: &strings)
-            }
-        }
-
         /// Its first `n` events; the rest stay.
         mutating func removeFirst(_ n: Int) -> Piece {
             var head = self

@@ -69,12 +69,14 @@ public struct DailyAggregate: Sendable, Equatable {
 
     /// Adds `entry`'s part of local day `day` (UTC bounds `bounds`).
     mutating func add(_ e: borrowing TimelineEntry, bounds: Range<Int64>) {
+        if e.type == .activityWindow {
+            let app: String? = if case .string(let a)? = e[.app] { a } else { nil }
+            addActivity(
+                start: e.occurredAt.microseconds, duration: e.duration, app: app, category: e.category, bounds: bounds)
+            return
+        }
         let (start, _, _, micros, pointInside) = DailyAggregate.part(of: e, in: bounds)
         switch e.type {
-        case .activityWindow:
-            let app: String? = if case .string(let a)? = e[.app] { a } else { nil }
-            addActivity(start: start, duration: e.duration, app: app, category: e.category, bounds: bounds)
-            return
         case .activityAFK:
             guard pointInside || micros > 0 else { return }
             if case .string("afk")? = e[.status] { afkMicros += micros }

@@ -31,28 +31,20 @@ struct EncodedSample: TimelineRecordSource {
         day.addActivity(start: occurredMicros, duration: duration, app: app, category: category, bounds: bounds)
     }
 
-    /// The app and title in a sample's canonical payload; nil when the payload holds a value
-    /// other than a string (not an activity sample's payload as the catalogue has it).
+    /// The app and title in a sample's canonical payload, when they are strings (as the
+    /// catalogue has them; a decoded entry ignores anything else in their place too).
     static func strings(
         in payload: UnsafeRawBufferPointer
-    ) -> (app: UnsafeRawBufferPointer?, title: UnsafeRawBufferPointer?)? {
-        var r = ByteReader(payload)
+    ) -> (app: UnsafeRawBufferPointer?, title: UnsafeRawBufferPointer?) {
         var app: UnsafeRawBufferPointer?
         var title: UnsafeRawBufferPointer?
-        do {
-            for _ in 0..<(try r.count(unit: 2)) {
-                let key = try r.u8()
-                guard try r.u8() == EventCodec.Tag.string else { return nil }
-                let bytes = try r.bytes(try r.count())
-                if key == FieldKey.app.rawValue {
-                    app = bytes
-                } else if key == FieldKey.title.rawValue {
-                    title = bytes
-                }
+        EventCodec.forEachTopLevelString(in: payload) { key, bytes in
+            if key == FieldKey.app.rawValue {
+                app = bytes
+            } else if key == FieldKey.title.rawValue {
+                title = bytes
             }
-        } catch {
-            return nil
         }
-        return r.isAtEnd ? (app, title) : nil
+        return (app, title)
     }
 }

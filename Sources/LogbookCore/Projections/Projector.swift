@@ -132,15 +132,15 @@ struct Projector {
     }
 
     /// Applies event `i` of `encoded`, an activity sample, without decoding it: what `apply`
-    /// does with the decoded event. False, having done nothing, for a payload it does not read
-    /// (then the caller decodes the event).
+    /// does with the decoded event. False, having done nothing, when a string of it is not
+    /// well-formed UTF-8 (then the caller decodes the event, which reports that).
     private mutating func applySample<T: Transaction & ~Copyable>(
         _ encoded: EncodedEvents, _ i: Int, sequence: UInt64, user: UserID, strings: inout CachedInlineStrings,
         _ txn: borrowing T
     ) throws -> Bool {
         try encoded.tails.withUnsafeBytes { tails in
             let tail = EncodedTail(UnsafeRawBufferPointer(rebasing: tails[encoded.starts[i]..<encoded.starts[i + 1]]))
-            guard let fields = EncodedSample.strings(in: tail.payload) else { return false }
+            let fields = EncodedSample.strings(in: tail.payload)
             var app: String?
             if let bytes = fields.app {
                 guard let s = strings.cache.string(bytes) else { return false }

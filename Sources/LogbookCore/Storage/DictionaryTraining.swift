@@ -176,7 +176,7 @@ extension EncodedEvents {
                     withUnsafeBytes(of: (s.high.bigEndian, s.low.bigEndian)) { pieces.append($0) }
                 }
                 let tail = EncodedTail(UnsafeRawBufferPointer(rebasing: tails[starts[i]..<starts[i + 1]]))
-                EventCodec.forEachTopLevelString(in: tail.payload) { pieces.append($0) }
+                EventCodec.forEachTopLevelString(in: tail.payload) { pieces.append($1) }
             }
         }
     }
