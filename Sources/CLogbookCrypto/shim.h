@@ -37,26 +37,35 @@ static inline void clogbook_sha256_padded(unsigned char *p, size_t n, unsigned c
     clogbook_sha256_state(&c, out);
 }
 
-/* Reduces the n >= 1 digests at nodes, in place, to their Merkle root (written to out): each
-   pair (a, b) becomes SHA-256(prefix || a || b), an odd last node is carried up unchanged. */
-static inline void clogbook_sha256_pairwise_root(unsigned char *nodes, size_t n, unsigned char prefix,
-                                                unsigned char *out) {
-    unsigned char block[128];
-    memset(block, 0, sizeof block);
+/* Reduces the n >= 1 digests at nodes, in place, to the root of a tree of the given arity
+   (2...16), written to out: each group of up to `arity` consecutive nodes of a level becomes
+   SHA-256(prefix || its nodes), a group of one (the last of a level) is carried up unchanged.
+   Each node's message is padded here and goes to the block function in one call. */
+static inline void clogbook_sha256_tree_root(unsigned char *nodes, size_t n, size_t arity, unsigned char prefix,
+                                             unsigned char *out) {
+    unsigned char block[1 + 32 * 16 + 72];
     block[0] = prefix;
-    block[65] = 0x80;
-    block[126] = (65 * 8) >> 8; /* the message length in bits, big-endian */
-    block[127] = (65 * 8) & 0xFF;
     while (n > 1) {
         size_t m = 0, i = 0;
-        for (; i + 1 < n; i += 2, m++) {
-            memcpy(block + 1, nodes + 32 * i, 64);
+        while (i < n) {
+            size_t g = n - i < arity ? n - i : arity;
+            if (g == 1) {
+                memmove(nodes + 32 * m++, nodes + 32 * i++, 32);
+                continue;
+            }
+            size_t len = 1 + 32 * g;
+            size_t total = (len + 9 + 63) & ~(size_t)63;
+            memcpy(block + 1, nodes + 32 * i, 32 * g);
+            block[len] = 0x80;
+            memset(block + len + 1, 0, total - len - 9);
+            unsigned long long bits = (unsigned long long)len * 8;
+            for (int b = 0; b < 8; b++) block[total - 1 - b] = (unsigned char)(bits >> (8 * b));
             SHA256_CTX c;
             SHA256_Init(&c);
-            SHA256_Update(&c, block, sizeof block);
-            clogbook_sha256_state(&c, nodes + 32 * m);
+            SHA256_Update(&c, block, total);
+            clogbook_sha256_state(&c, nodes + 32 * m++);
+            i += g;
         }
-        if (i < n) memmove(nodes + 32 * m++, nodes + 32 * i, 32);
         n = m;
     }
     memcpy(out, nodes, 32);

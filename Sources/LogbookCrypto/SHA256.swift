@@ -1,7 +1,7 @@
 internal import CLogbookCrypto
 
 /// A SHA-256 digest: 32 bytes, compared and hashed by value. Its stored form is its bytes in
-/// order (`pairwiseRoot` hashes an array of digests in place).
+/// order (`treeRoot` hashes an array of digests in place).
 public struct Digest: Sendable, Hashable, CustomStringConvertible {
     public var a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
@@ -114,16 +114,17 @@ public struct SHA256: ~Copyable {
     /// What `hash(padding:count:)` may write behind a message.
     public static let paddingRoom = 72
 
-    /// Reduces `digests` (at least one) pairwise, level by level, to one: each pair (a, b)
-    /// becomes SHA-256(`prefix` ‖ a ‖ b), an odd last one is carried up unchanged — a Merkle
-    /// root. `digests` is overwritten.
-    public static func pairwiseRoot(_ digests: inout [Digest], prefix: UInt8) -> Digest {
+    /// Reduces `digests` (at least one) level by level to one, a Merkle root: each group of up
+    /// to `arity` (2...16) consecutive digests of a level becomes SHA-256(`prefix` ‖ the group),
+    /// a group of one (the last of a level) is carried up unchanged. `digests` is overwritten.
+    public static func treeRoot(_ digests: inout [Digest], arity: Int, prefix: UInt8) -> Digest {
         precondition(!digests.isEmpty, "a root of nothing")
+        precondition((2...16).contains(arity), "a tree's arity is 2 to 16")
         precondition(MemoryLayout<Digest>.stride == 32, "digests are stored as their 32 bytes")
         return digests.withUnsafeMutableBytes { nodes in
             Digest.written {
-                clogbook_sha256_pairwise_root(
-                    nodes.baseAddress!.assumingMemoryBound(to: UInt8.self), nodes.count / 32, prefix, $0)
+                clogbook_sha256_tree_root(
+                    nodes.baseAddress!.assumingMemoryBound(to: UInt8.self), nodes.count / 32, arity, prefix, $0)
             }
         }
     }

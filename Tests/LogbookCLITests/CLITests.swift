@@ -124,8 +124,8 @@ struct CLITests {
         // Flip the last byte of t055's only block, found by its id bytes in the data file.
         let path = data + "/tenants/t055/data.mdb"
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        // Format v1, codec 2 (ids, then zstd), 1 event, first sequence 1.
-        let header: [UInt8] = [1, 2, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+        // Format 2, codec 2 (ids, then zstd), 1 event, first sequence 1.
+        let header: [UInt8] = [2, 2, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
         let at = try #require((0..<(bytes.count - 200)).first { bytes[$0..<($0 + 16)].elementsEqual(header) })
         let bodySize = Int(bytes[at + 60]) | Int(bytes[at + 61]) << 8
         bytes[at + 160 + bodySize / 2] ^= 0xFF

@@ -56,26 +56,36 @@ struct SHA256Tests {
         }
     }
 
-    @Test("the pairwise root equals hashing prefix, left and right level by level, for 1 to 70 digests")
-    func pairwiseRoot() {
-        var sha = SHA256()
-        var prefix: UInt8 = 1
-        let digests = (0..<70).map { i in [UInt8(i), UInt8(i >> 8)].withUnsafeBytes { SHA256.hash($0) } }
-        for n in 1...70 {
-            var level = Array(digests[..<n])
-            while level.count > 1 {
-                var next: [Digest] = []
-                for i in stride(from: 0, to: level.count - 1, by: 2) {
-                    next.append(
-                        withUnsafeBytes(of: &prefix) { p in
-                            level[i].withUnsafeBytes { l in level[i + 1].withUnsafeBytes { r in sha.hash(p, l, r) } }
-                        })
-                }
-                if level.count % 2 == 1 { next.append(level[level.count - 1]) }
-                level = next
-            }
-            var nodes = Array(digests[..<n])
-            #expect(SHA256.pairwiseRoot(&nodes, prefix: prefix) == level[0], "\(n) digests")
+    @Test(
+        "a tree root equals hashing the prefix and each group of up to `arity` nodes level by level",
+        arguments: [2, 3, 8, 16])
+    func treeRoot(arity: Int) {
+        let prefix: UInt8 = 1
+        let digests = (0..<300).map { i in
+            [UInt8(truncatingIfNeeded: i), UInt8(i >> 8)].withUnsafeBytes { SHA256.hash($0) }
         }
+        for n in Array(1...70) + [255, 256, 257, 300] {
+            #expect(
+                Self.modelRoot(Array(digests[..<n]), arity: arity, prefix: prefix)
+                    == {
+                        var nodes = Array(digests[..<n])
+                        return SHA256.treeRoot(&nodes, arity: arity, prefix: prefix)
+                    }(), "\(n) digests")
+        }
+    }
+
+    /// The tree root, one node at a time through the one-shot hash of its bytes.
+    static func modelRoot(_ leaves: [Digest], arity: Int, prefix: UInt8) -> Digest {
+        var level = leaves
+        while level.count > 1 {
+            level = stride(from: 0, to: level.count, by: arity).map { start in
+                let group = level[start..<min(start + arity, level.count)]
+                guard group.count > 1 else { return group.first! }
+                var bytes: [UInt8] = [prefix]
+                for d in group { d.withUnsafeBytes { bytes += $0 } }
+                return bytes.withUnsafeBytes { SHA256.hash($0) }
+            }
+        }
+        return level[0]
     }
 }

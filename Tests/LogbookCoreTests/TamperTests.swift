@@ -9,8 +9,14 @@ struct TamperTests {
     let tenant = TenantID("audit")!
 
     /// Writes 5 blocks of 100 events and returns the stored bytes of the block starting at `first`.
-    func prepare(_ dir: TemporaryDirectory, block first: UInt64) async throws -> [UInt8] {
-        let store = try LogStore(directory: dir.path, options: testOptions())
+    func prepare(
+        _ dir: TemporaryDirectory, block first: UInt64, format: UInt8 = BlockHeader.formatVersion
+    )
+        async throws -> [UInt8]
+    {
+        var options = testOptions()
+        options.blockFormatVersion = format
+        let store = try LogStore(directory: dir.path, options: options)
         var g = SeededGenerator(seed: 11)
         for _ in 0..<5 { _ = try await store.append((0..<100).map { _ in EventFactory.window(&g) }, to: tenant) }
         #expect(try store.verify(tenant).ok)
@@ -64,10 +70,12 @@ struct TamperTests {
         #expect(report.blocks == 2, "the two blocks before it verified")
     }
 
-    @Test("a flipped byte in a block's id column, which is outside zstd's checksum, fails its Merkle root")
-    func idFlip() async throws {
+    @Test(
+        "a flipped byte in a block's id column, which is outside zstd's checksum, fails its Merkle root (both tree formats)",
+        arguments: [UInt8(1), 2])
+    func idFlip(format: UInt8) async throws {
         let dir = TemporaryDirectory()
-        let block = try await prepare(dir, block: 201)
+        let block = try await prepare(dir, block: 201, format: format)
         try flip(dir, block: block, at: BlockHeader.size + 1 + 16 * 42 + 5)  // the 43rd event's id
         let store = try LogStore(directory: dir.path, options: testOptions())
         defer { store.close() }

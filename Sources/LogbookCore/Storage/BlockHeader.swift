@@ -7,7 +7,11 @@ public import LogbookCrypto
 /// event redacted while the chain still verifies.
 public struct BlockHeader: Sendable, Hashable {
     public static let size = 160
-    public static let formatVersion: UInt8 = 1
+    /// The format new blocks are written in. Format 1 (blocks written before 2026-11-27) has a
+    /// binary Merkle tree over the events, format 2 an eight-way one (`ChainHash.merkleArity`);
+    /// both read and verify.
+    public static let formatVersion: UInt8 = 2
+    static let readableVersions: ClosedRange<UInt8> = 1...2
 
     public enum Codec: UInt8, Sendable {
         case none = 0
@@ -80,7 +84,7 @@ public struct BlockHeader: Sendable, Hashable {
     public init(decoding bytes: UnsafeRawBufferPointer) throws(CodecError) {
         var r = ByteReader(bytes)
         version = try r.u8()
-        guard version == BlockHeader.formatVersion else { throw CodecError(code: .unknownVersion, offset: 0) }
+        guard BlockHeader.readableVersions.contains(version) else { throw CodecError(code: .unknownVersion, offset: 0) }
         guard let c = Codec(rawValue: try r.u8()) else { throw CodecError(code: .unknownTag, offset: 1) }
         codec = c
         flags = try r.u8()
@@ -162,10 +166,18 @@ public enum ChainHash {
         return SHA256.hash(padding: at, count: c.count)
     }
 
-    /// The Merkle root of `leaves`: pairs hashed with a 0x01 prefix, an odd last node carried up.
-    public static func merkleRoot(_ leaves: consuming [Digest]) -> Digest {
+    /// How many children a Merkle node has in blocks of header format `version`: two in format
+    /// 1, eight since format 2. A node of eight hashes 257 bytes in five SHA-256 blocks where
+    /// the seven binary nodes above the same eight leaves take fourteen (two each: 65 bytes
+    /// and the padding do not fit one) — that was a third of the hashing in a commit. An
+    /// event's inclusion proof is then its siblings in groups of up to seven per level.
+    static func merkleArity(version: UInt8) -> Int { version == 1 ? 2 : 8 }
+
+    /// The Merkle root of `leaves` in a block of header format `version`: each group of up to
+    /// `merkleArity` nodes of a level hashed with a 0x01 prefix, a last group of one carried up.
+    public static func merkleRoot(_ leaves: consuming [Digest], version: UInt8) -> Digest {
         precondition(!leaves.isEmpty, "a block has at least one event")
-        return SHA256.pairwiseRoot(&leaves, prefix: nodePrefix)
+        return SHA256.treeRoot(&leaves, arity: merkleArity(version: version), prefix: nodePrefix)
     }
 
     /// The `previousHash` of a tenant's first block: binds the chain to the tenant's name.

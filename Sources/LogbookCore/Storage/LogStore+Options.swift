@@ -68,6 +68,9 @@ extension LogStore {
         /// How new blocks are stored. Only tests change it, to write blocks of the earlier
         /// format (`.zstd`) and check that they still read and verify.
         var blockCodec = BlockHeader.Codec.zstdAfterIDs
+        /// The header format of new blocks. Only tests change it, to write blocks of format 1
+        /// (a binary Merkle tree) and check that they still verify.
+        var blockFormatVersion = BlockHeader.formatVersion
         /// The server clock used for `recordedAt`; replaceable in tests.
         public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
 

@@ -146,7 +146,8 @@ extension TenantLog {
         let (minO, maxO) = (
             Timestamp(microseconds: occurred.min()!), Timestamp(microseconds: occurred.max()!)
         )
-        let root = ChainHash.merkleRoot(leaves)
+        let version = options.blockFormatVersion
+        let root = ChainHash.merkleRoot(leaves, version: version)
         let body = BlockBody.encode(batch, range, recordedAt: recordedAt)
         let dict = try dictionary(head.dictionaryID)
         // The id column goes as it is, the rest through zstd (`Codec.zstdAfterIDs`).
@@ -170,6 +171,7 @@ extension TenantLog {
             maxOccurred: maxO, minRecorded: recordedAt, maxRecorded: recordedAt,
             dictionaryID: head.dictionaryID, rawSize: UInt32(body.count), bodySize: UInt32(compressed.count),
             previousHash: head.lastHash, eventsRoot: root)
+        header.version = version
         header.blockHash = header.computeHash(&sha)
         var w = ByteWriter(capacity: BlockHeader.size)
         header.encode(into: &w)

@@ -73,7 +73,7 @@ extension TenantLog {
                             var leaves: [Digest] = []
                             leaves.reserveCapacity(reader.events.count)
                             for ev in reader.events { leaves.append(ChainHash.event(ev, scratch: scratch)) }
-                            guard ChainHash.merkleRoot(leaves) == header.eventsRoot else {
+                            guard ChainHash.merkleRoot(leaves, version: header.version) == header.eventsRoot else {
                                 return fail(keySeq, "events do not match the block's Merkle root")
                             }
                             previous = header.blockHash
