@@ -7,9 +7,9 @@ public import LogbookCrypto
 /// event redacted while the chain still verifies.
 public struct BlockHeader: Sendable, Hashable {
     public static let size = 160
-    /// The format new blocks are written in. Format 1 (blocks written before 2026-11-27) has a
-    /// binary Merkle tree over the events, format 2 an eight-way one (`ChainHash.merkleArity`);
-    /// both read and verify.
+    /// The format new blocks are written in. Format 1 (blocks of builds before the evening of
+    /// 2026-11-26) has a binary Merkle tree over the events, format 2 an eight-way one
+    /// (`ChainHash.merkleArity`); both read and verify.
     public static let formatVersion: UInt8 = 2
     static let readableVersions: ClosedRange<UInt8> = 1...2
 
