@@ -85,17 +85,6 @@ public struct SHA256: ~Copyable {
         return final()
     }
 
-    /// Hashes the concatenation of `a`, `b` and `c` (the chain's inner nodes: tag, left, right).
-    public mutating func hash(
-        _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, _ c: UnsafeRawBufferPointer
-    ) -> Digest {
-        clogbook_sha256_init(&ctx)
-        update(a)
-        update(b)
-        update(c)
-        return final()
-    }
-
     private mutating func update(_ part: UnsafeRawBufferPointer) {
         if part.count > 0 { clogbook_sha256_update(&ctx, part.baseAddress, part.count) }
     }
