@@ -169,8 +169,9 @@ public enum ChainHash {
     /// How many children a Merkle node has in blocks of header format `version`: two in format
     /// 1, eight since format 2. A node of eight hashes 257 bytes in five SHA-256 blocks where
     /// the seven binary nodes above the same eight leaves take fourteen (two each: 65 bytes
-    /// and the padding do not fit one) — that was a third of the hashing in a commit. An
-    /// event's inclusion proof is then its siblings in groups of up to seven per level.
+    /// and the padding do not fit one): the binary tree cost about as much as the events' own
+    /// hashes (specs/storage.md, "Hashes"). An event's inclusion proof is then, per level, the
+    /// other members of its group: up to seven.
     static func merkleArity(version: UInt8) -> Int { version == 1 ? 2 : 8 }
 
     /// The Merkle root of `leaves` in a block of header format `version`: each group of up to
