@@ -177,12 +177,14 @@ struct IngestRoute {
             switch item {
             case .valid:
                 switch next.next()! {
+                // `{"status":…,"seq":N}` as literals around the number, in one step: the object
+                // written member by member was most of the response's cost, one per event.
                 case .appended(let seq):
                     appended += 1
-                    writeStored(&w, status: .appended, seq: seq)
+                    w.writeValue(#"{"status":"appended","seq":"#, Int64(seq), "}")
                 case .duplicate(let seq):
                     duplicates += 1
-                    writeStored(&w, status: .duplicate, seq: seq)
+                    w.writeValue(#"{"status":"duplicate","seq":"#, Int64(seq), "}")
                 case .refused(let reason):
                     rejected += 1
                     writeRejection(&w, code: reason.code.rawValue, field: reason.field, detail: reason.detail)
@@ -203,18 +205,6 @@ struct IngestRoute {
         w.endObject()
         return jsonResponse(rejected > 0 ? .unprocessableContent : .ok, w.bytes)
     }
-
-    /// One result per event of a batch, `{"status":…,"seq":N}`: literals around the number,
-    /// written in one step (the object written member by member was most of the response's
-    /// cost, one per event).
-    private func writeStored(_ w: inout JSONWriter, status: StoredStatus, seq: UInt64) {
-        switch status {
-        case .appended: w.writeValue(#"{"status":"appended","seq":"#, Int64(seq), "}")
-        case .duplicate: w.writeValue(#"{"status":"duplicate","seq":"#, Int64(seq), "}")
-        }
-    }
-
-    private enum StoredStatus { case appended, duplicate }
 
     private func writeRejection(_ w: inout JSONWriter, code: String, field: String, detail: String) {
         w.beginObject()

@@ -14,9 +14,9 @@ import Synchronization
 /// takes a fraction of a millisecond.
 ///
 /// The commit that crosses the threshold only gathers the strings (its own events from their
-/// encoded form, older ones from the log); a background queue makes the dictionary, and the first commit after that stores it
-/// and compresses with it. (Making it inside the commit once held up one request in twenty at
-/// half the HTTP benchmark's load.)
+/// encoded form, older ones from the log); a background queue makes the dictionary, and the
+/// first commit after that stores it and compresses with it. (Making it inside the commit once
+/// held up one request in twenty at half the HTTP benchmark's load.)
 final class DictionaryTraining: Sendable {
     enum Outcome: Sendable {
         case trained(bytes: [UInt8], dictionary: ZstdDictionary)
