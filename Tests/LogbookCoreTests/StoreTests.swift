@@ -240,6 +240,27 @@ struct StoreTests {
         #expect(try reopened.withTenant(tenant, create: false) { $0.hasUnsyncedDirectories } == false)
     }
 
+    @Test("a tenant made ahead of its first append exists, is empty, and takes that append at sequence 1")
+    func createAhead() async throws {
+        let dir = TemporaryDirectory()
+        let store = try LogStore(directory: dir.path, options: testOptions())
+        defer { store.close() }
+        var g = SeededGenerator(seed: 13)
+        let tenant = TenantID("ahead")!
+        try store.createTenant(tenant)
+        try store.createTenant(tenant)  // again: nothing changes
+        #expect(store.tenants() == [tenant])
+        #expect(try store.lastSequence(tenant) == 0)
+        // Like a tenant made on first use, its directory is made durable by its first write.
+        #expect(try store.withTenant(tenant, create: false) { $0.hasUnsyncedDirectories })
+        let outcomes = try await store.append([EventFactory.window(&g)], to: tenant)
+        #expect(outcomes.map(\.sequence) == [1])
+        #expect(try store.withTenant(tenant, create: false) { $0.hasUnsyncedDirectories } == false)
+        store.close()
+        #expect(throws: LogError.self) { try store.createTenant(TenantID("late")!) }
+        #expect(store.tenants() == [tenant])
+    }
+
     @Test("tenant environments are private: directory 0700, files 0600")
     func permissions() async throws {
         let dir = TemporaryDirectory()

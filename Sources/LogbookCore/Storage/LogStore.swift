@@ -251,6 +251,18 @@ public final class LogStore: Sendable {
     /// Events accepted into the append queues and not yet committed (bounded by `maxQueuedEvents`).
     public var queuedEventCount: Int { queuedEvents.load(ordering: .relaxed) }
 
+    /// Creates `tenant` (its directory and environment) unless it exists, and opens it, so that
+    /// its first append need not wait for that. Appends create a tenant on first use anyway;
+    /// this is for callers that know their tenants ahead (a bulk load, a benchmark). As on
+    /// first use, the new directory is made durable by the tenant's first write.
+    ///
+    /// - Throws: `.closed` after `close()`, `.tooManyOpenTenants`, `.io` when it cannot be made.
+    public func createTenant(_ tenant: TenantID) throws(LogError) {
+        guard !closed.load(ordering: .acquiring) else { throw LogError(.closed, "the store is closed") }
+        _ = try acquire(tenant, create: true)
+        release(tenant)
+    }
+
     /// Runs `body` with the tenant's log open, keeping it out of LRU eviction meanwhile.
     func withTenant<R>(_ tenant: TenantID, create: Bool, _ body: (TenantLog) throws -> R) throws -> R {
         let log = try acquire(tenant, create: create)
