@@ -19,15 +19,18 @@ extension BlockBody {
                 EncodedTail(UnsafeRawBufferPointer(rebasing: tailBytes[batch.starts[$0]..<batch.starts[$0 + 1]]))
             }
             let users = Users(count: n, subject: { batch.subjects[range.lowerBound + $0] })
-            var actors = TableBytes()
+            var actors = TableBytes(entries: 0)
             let actorColumn = [UInt8](room: 10 * n) { c in
                 for t in tails { if let a = t.actor { actors.encode(a, into: &c) } }
             }
             // Transcoded, a payload takes at most 7/3 of its canonical size: only string
             // fields change, from at least 3 bytes (key, tag, length) to at most 7 (key, tag,
             // an index of at most 5 bytes: a block's table holds fewer than 2^35 strings).
-            var strings = TableBytes()
-            let payloadColumn = [UInt8](room: 3 * tails.reduce(0) { $0 + $1.payload.count }) { c in
+            let payloadBytes = tails.reduce(0) { $0 + $1.payload.count }
+            // Room for two strings an event (an activity's app and title): no rehash in the
+            // common case.
+            var strings = TableBytes(entries: 2 * n)
+            let payloadColumn = [UInt8](room: 3 * payloadBytes) { c in
                 for t in tails {
                     var r = ByteReader(t.payload)
                     do {
@@ -80,30 +83,40 @@ extension BlockBody {
 }
 
 /// Strings as indexes into a table of the distinct strings of one block (read back as
-/// `TableStrings`), the entries kept in one buffer.
+/// `TableStrings`).
 ///
-/// The index is an open-addressing table over a fast hash of the UTF-8 bytes
-/// (`TableStrings.hash`): `Dictionary` with `String` keys normalises Unicode and runs SipHash,
-/// which cost more than everything else in encoding a block.
+/// The entries point into the bytes being encoded (the batch's tails), which outlive the
+/// table: nothing is copied until the table is written. The index is an open-addressing table
+/// over a fast hash of the UTF-8 bytes (`TableStrings.hash`): `Dictionary` with `String` keys
+/// normalises Unicode and runs SipHash, which cost more than everything else in encoding a block.
 struct TableBytes {
-    /// The entries' bytes, one after another.
-    private var bytes: [UInt8] = []
-    /// Per entry: where it starts in `bytes`, and one more: where the last one ends.
-    private var starts: [Int] = [0]
+    private var entries: [UnsafeRawBufferPointer] = []
     private var hashes: [UInt64] = []
     /// Open-addressing slots: 1 + index of an entry, 0 when empty.
-    private var slots: [Int32] = []
+    private var slots: [Int32]
+    /// The entries' bytes in all.
+    private var entryBytes = 0
 
-    var count: Int { hashes.count }
+    var count: Int { entries.count }
 
+    /// A table with room for `entries` entries before it grows.
+    init(entries: Int) {
+        var size = 64
+        while size < 2 * entries { size <<= 1 }
+        slots = Array(repeating: 0, count: size)
+        self.entries.reserveCapacity(entries)
+        hashes.reserveCapacity(entries)
+    }
+
+    /// Writes the index of `s` in the table, adding it first if new. `s` must stay valid until
+    /// the table is written.
     mutating func encode(_ s: UnsafeRawBufferPointer, into c: inout ByteCursor) {
-        if slots.isEmpty { slots = Array(repeating: 0, count: 64) }
         let h = TableStrings.hash(s)
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while slots[slot] != 0 {
             let i = Int(slots[slot]) - 1
-            if hashes[i] == h && entryEquals(i, s) {
+            if hashes[i] == h && TableBytes.equal(entries[i], s) {
                 c.varint(UInt64(i))
                 return
             }
@@ -111,19 +124,15 @@ struct TableBytes {
         }
         let i = count
         slots[slot] = Int32(i + 1)
-        bytes.append(contentsOf: s)
-        starts.append(bytes.count)
+        entries.append(s)
         hashes.append(h)
+        entryBytes += s.count
         c.varint(UInt64(i))
         if count * 2 > slots.count { grow() }
     }
 
-    private func entryEquals(_ i: Int, _ s: UnsafeRawBufferPointer) -> Bool {
-        let (start, end) = (starts[i], starts[i + 1])
-        guard end - start == s.count else { return false }
-        return bytes.withUnsafeBytes { b in
-            s.isEmpty || memcmp(b.baseAddress! + start, s.baseAddress!, s.count) == 0
-        }
+    private static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
 
     private mutating func grow() {
@@ -139,13 +148,11 @@ struct TableBytes {
     /// The table: its entry count, then each entry's length and bytes. Room: `tableBound`.
     func writeTable(into c: inout ByteCursor) {
         c.varint(UInt64(count))
-        bytes.withUnsafeBytes { b in
-            for i in 0..<count {
-                c.varint(UInt64(starts[i + 1] - starts[i]))
-                c.raw(UnsafeRawBufferPointer(rebasing: b[starts[i]..<starts[i + 1]]))
-            }
+        for e in entries {
+            c.varint(UInt64(e.count))
+            c.raw(e)
         }
     }
 
-    var tableBound: Int { 10 + 10 * count + bytes.count }
+    var tableBound: Int { 10 + 10 * count + entryBytes }
 }

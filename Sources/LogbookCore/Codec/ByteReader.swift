@@ -70,10 +70,13 @@ struct ByteReader {
         return UUID128(bytes: buffer, at: offset)
     }
 
+    @inline(__always)
     mutating func bytes(_ n: Int) throws(CodecError) -> UnsafeRawBufferPointer {
         guard n >= 0, remaining >= n else { throw fail(.truncated) }
         defer { offset += n }
-        return UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + n)])
+        // From the base address, not by slicing: the guard above is the bounds check, and a
+        // slice checked its bounds again (twice per string, in every encode and decode).
+        return UnsafeRawBufferPointer(start: buffer.baseAddress.map { $0 + offset }, count: n)
     }
 
     /// A length-prefixed UTF-8 string; invalid UTF-8 is an error, not a repair.
