@@ -72,6 +72,7 @@ struct IngestRoute {
         let validator = EventValidator(now: Timestamp.now())
         var items: [Item] = []
         var events = EncodedEvents()
+        var tenants = TenantNames()  // the lines' tenant names, each checked once
         try body.withUnsafeReadableBytes { buffer in
             if ndjson {
                 // Room up front, estimated from the body (agents' lines are 200–300 bytes of
@@ -83,7 +84,8 @@ struct IngestRoute {
                 for (_, line) in NDJSONLines(buffer) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                     try countCheck(items.count + 1)
                     do throws(ValidationError) {
-                        items.append(check(try validator.validate(line: line, into: &events), caller, &events))
+                        let t = try validator.validate(line: line, into: &events, tenants: &tenants)
+                        items.append(check(t.map { tenants.names[$0] }, caller, &events))
                     } catch { items.append(.invalid(error)) }
                 }
                 return
@@ -127,11 +129,13 @@ struct IngestRoute {
     ) -> Parsed? {
         var items: [Item] = []
         var events = EncodedEvents()
+        var tenants = TenantNames()
         items.reserveCapacity(elements.count)
         events.reserve(elements.count, bytes: elements.reduce(0) { $0 + $1.count / 2 })
         for element in elements {
             do throws(ValidationError) {
-                items.append(check(try validator.validate(line: element, into: &events), caller, &events))
+                let t = try validator.validate(line: element, into: &events, tenants: &tenants)
+                items.append(check(t.map { tenants.names[$0] }, caller, &events))
             } catch {
                 if error.code == .invalidJSON { return nil }
                 items.append(.invalid(error))

@@ -46,7 +46,17 @@ enum FastPathTests {
         var encoded = EncodedEvents()
         encoded.append(EventFactory.window(&g))  // what is there already stays as it is
         let before = encoded
-        let tenant = line.withUnsafeBytes { FastEventDecoder(now: now).decode($0, into: &encoded) }
+        let tenant = line.withUnsafeBytes {
+            FastEventDecoder(now: now).decode($0, into: &encoded, tenant: { TenantID(utf8: $0) })
+        }
+        // The file ingester's way: the tenant as an index into names checked once each.
+        var names = TenantNames()
+        var encodedWithNames = before
+        let index = line.withUnsafeBytes {
+            FastEventDecoder(now: now).decode($0, into: &encodedWithNames, tenant: { names.index(utf8: $0) })
+        }
+        #expect(encodedWithNames == encoded, sourceLocation: sourceLocation)
+        #expect(index.map { $0.map { names.names[$0] } } == tenant, sourceLocation: sourceLocation)
         guard let f = fast(line) else {
             #expect(
                 tenant == nil && encoded == before, "encoded a line the fast path refuses",
@@ -139,5 +149,35 @@ enum FastPathTests {
             + #","content_type":"application/pdf","sha256":"0000000000000000000000000000000000000000000000000000000000000000"}}"#
         let fastSize = agree(Array(size.utf8))
         if ["0", "86400"].contains(text) { #expect(fastSize, "size \(text) left the fast path") }
+    }
+}
+
+@Suite("Tenant names of a file part")
+struct TenantNamesTests {
+    @Test("names get indexes in order of first appearance, through the table's growth; invalid ones none")
+    func firstAppearance() {
+        var g = SeededGenerator(seed: 5)
+        var names = TenantNames()
+        var model: [String: Int] = [:]
+        var order: [String] = []
+        for _ in 0..<5_000 {
+            // 300 valid names, interleaved at random, and now and then an invalid one.
+            let k = Int(g.next() % 320)
+            let text = k < 300 ? "t\(k)" : ["", "-x", "Upper", "a b", String(repeating: "a", count: 65)][k % 5]
+            let got = Array(text.utf8).withUnsafeBytes { names.index(utf8: $0) }
+            guard TenantID(text) != nil else {
+                #expect(got == nil, "\(text)")
+                continue
+            }
+            if model[text] == nil {
+                model[text] = order.count
+                order.append(text)
+            }
+            #expect(got == model[text], "\(text)")
+        }
+        #expect(names.names.map(\.rawValue) == order)
+        #expect(order.count == 300)
+        for (i, text) in order.enumerated() { #expect(names.index(of: TenantID(text)!) == i) }
+        #expect(names.index(of: TenantID("new")!) == 300)
     }
 }

@@ -143,19 +143,17 @@ public struct NDJSONIngester: Sendable {
         var out = ParsedPart()
         var events = EncodedEvents()
         events.reserve(part.count / 250, bytes: part.count / 3)
-        var group: [Int] = []  // per event: its tenant's index in `tenants`
+        var group: [Int] = []  // per event: its tenant's index in `tenants.names`
         var lineBytes: [Int] = []
         group.reserveCapacity(part.count / 250)
         lineBytes.reserveCapacity(part.count / 250)
-        var tenants: [TenantID] = []
-        var index: [TenantID: Int] = [:]
-        var last: (tenant: TenantID, index: Int)?
+        var tenants = TenantNames()
         for (lineNumber, line) in NDJSONLines(part) {
             out.lastLine = lineNumber
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             out.lines += 1
             do throws(ValidationError) {
-                guard let tenant = try validator.validate(line: line, into: &events) else {
+                guard let t = try validator.validate(line: line, into: &events, tenants: &tenants) else {
                     events.removeLast()
                     out.rejected.append(
                         (
@@ -164,27 +162,17 @@ public struct NDJSONIngester: Sendable {
                         ))
                     continue
                 }
-                let t: Int
-                if let last, last.tenant == tenant {
-                    t = last.index
-                } else if let known = index[tenant] {
-                    t = known
-                } else {
-                    t = tenants.count
-                    tenants.append(tenant)
-                    index[tenant] = t
-                }
-                last = (tenant, t)
                 group.append(t)
                 lineBytes.append(line.count)
             } catch {
                 out.rejected.append((lineNumber, error))
             }
         }
-        let split = events.partitioned(by: group, into: tenants.count)
-        var bytes = tenants.map { _ in [Int]() }
+        let names = tenants.names
+        let split = events.partitioned(by: group, into: names.count)
+        var bytes = names.map { _ in [Int]() }
         for (i, t) in group.enumerated() { bytes[t].append(lineBytes[i]) }
-        out.groups = tenants.indices.map { TenantGroup(tenant: tenants[$0], events: split[$0], lineBytes: bytes[$0]) }
+        out.groups = names.indices.map { TenantGroup(tenant: names[$0], events: split[$0], lineBytes: bytes[$0]) }
         return out
     }
 

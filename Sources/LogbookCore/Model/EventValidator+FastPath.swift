@@ -13,7 +13,12 @@ struct FastEventDecoder {
     let now: Timestamp
 
     func decode(_ line: UnsafeRawBufferPointer) -> EventValidator.Validated? {
-        accept(line) { envelope, payload in
+        accept(line) { envelope, payload -> EventValidator.Validated? in
+            var tenant: TenantID?
+            if let name = envelope.tenant {
+                guard let t = TenantID(utf8: name) else { return nil }
+                tenant = t
+            }
             var fields: [Field] = []
             fields.reserveCapacity(payload.count)
             for (key, value) in payload { fields.append(Field(key, value.value)) }
@@ -21,15 +26,25 @@ struct FastEventDecoder {
                 id: envelope.id, type: envelope.type, subject: envelope.subject,
                 actor: envelope.actor.map { String(decoding: $0, as: UTF8.self) }, occurredAt: envelope.occurredAt,
                 duration: envelope.duration, data: fields)
-            return EventValidator.Validated(event: event, tenant: envelope.tenant)
-        }
+            return EventValidator.Validated(event: event, tenant: tenant)
+        } ?? nil
     }
 
     /// Same, appending the event to `events` in its encoded form, written straight from the
     /// line's bytes (no `Event`, no `String`s made); nil, with `events` unchanged, when the
-    /// general path must decide. Else the tenant the line names, if any.
-    func decode(_ line: UnsafeRawBufferPointer, into events: inout EncodedEvents) -> TenantID?? {
-        accept(line) { envelope, payload -> TenantID? in
+    /// general path must decide. Else what `resolve` makes of the tenant's name, if the line
+    /// names one: `resolve` answers nil for a name that is not valid (the general path then
+    /// says why), and is called before anything is appended.
+    func decode<Tenant>(
+        _ line: UnsafeRawBufferPointer, into events: inout EncodedEvents,
+        tenant resolve: (UnsafeRawBufferPointer) -> Tenant?
+    ) -> Tenant?? {
+        accept(line) { envelope, payload -> Tenant?? in
+            var tenant: Tenant?
+            if let name = envelope.tenant {
+                guard let t = resolve(name) else { return nil }
+                tenant = t
+            }
             var bound = 1 + 16 + 10 + 10 + 10 + (envelope.actor?.count ?? 0)
             for (_, value) in payload { bound += 2 + value.encodedBound }
             events.append(
@@ -52,8 +67,8 @@ struct FastEventDecoder {
                     value.encode(into: &c)
                 }
             }
-            return envelope.tenant
-        }
+            return .some(tenant)
+        } ?? nil
     }
 
     /// Parses and checks `line`, and hands its envelope and its payload (in catalogue order)
@@ -77,7 +92,8 @@ struct FastEventDecoder {
     /// A line's envelope, checked.
     private struct Envelope {
         var id: EventID
-        var tenant: TenantID?
+        /// The name's bytes as written, not yet checked (`TenantID(utf8:)`, `TenantNames`).
+        var tenant: UnsafeRawBufferPointer?
         var type: EventType
         var subject: UserID?
         /// Well-formed UTF-8.
@@ -92,7 +108,7 @@ struct FastEventDecoder {
         guard lexer.skipToByte(UInt8(ascii: "{")) else { return nil }
         var seen: UInt16 = 0
         var id: EventID?
-        var tenant: TenantID?
+        var tenant: UnsafeRawBufferPointer?
         var type: EventType?
         var subject: UserID?
         var actor: UnsafeRawBufferPointer?
@@ -108,8 +124,8 @@ struct FastEventDecoder {
                     guard let s = lexer.scalarString(), let u = UUID128(utf8: s) else { return nil }
                     id = u
                 case .tenant:
-                    guard let s = lexer.scalarString(), let t = TenantID(utf8: s) else { return nil }
-                    tenant = t
+                    guard let s = lexer.scalarString() else { return nil }
+                    tenant = s
                 case .type:
                     guard let s = lexer.scalarString(), let t = EventType(nameBytes: s) else { return nil }
                     type = t

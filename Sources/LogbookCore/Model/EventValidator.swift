@@ -28,10 +28,28 @@ public struct EventValidator: Sendable {
     ) throws(ValidationError)
         -> TenantID?
     {
-        if let tenant = FastEventDecoder(now: now).decode(line, into: &events) { return tenant }
+        if let tenant = FastEventDecoder(now: now).decode(line, into: &events, tenant: { TenantID(utf8: $0) }) {
+            return tenant
+        }
         let v = try validateInGeneral(line: line)
         events.append(v.event)
         return v.tenant
+    }
+
+    /// Same, for a reader of many lines that name few tenants (a file part, a request body):
+    /// the line's tenant as its index in `tenants.names`, each name checked and made into a
+    /// `TenantID` once.
+    public func validate(
+        line: UnsafeRawBufferPointer, into events: inout EncodedEvents, tenants: inout TenantNames
+    ) throws(ValidationError)
+        -> Int?
+    {
+        if let index = FastEventDecoder(now: now).decode(line, into: &events, tenant: { tenants.index(utf8: $0) }) {
+            return index
+        }
+        let v = try validateInGeneral(line: line)
+        events.append(v.event)
+        return v.tenant.map { tenants.index(of: $0) }
     }
 
     /// `validate(line:)` through the JSON tree only (tests compare it with the fast path).
