@@ -135,6 +135,74 @@ extension TimestampTests {
                 #expect(parse(text) == expected, "\(text)")
             }
         }
+
+        /// The parser as first written, a digit at a time: the model the one in use is held to.
+        static func reference(_ b: [UInt8]) -> Int64? {
+            let n = b.count
+            guard n >= 20 else { return nil }
+            func digits(_ at: Int, _ count: Int) -> Int? {
+                var v = 0
+                for i in at..<(at + count) {
+                    let d = Int(b[i]) - 48
+                    guard (0...9).contains(d) else { return nil }
+                    v = v * 10 + d
+                }
+                return v
+            }
+            guard let year = digits(0, 4), b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
+                let day = digits(8, 2), b[10] == 0x54 || b[10] == 0x74, let hour = digits(11, 2), b[13] == 0x3A,
+                let minute = digits(14, 2), b[16] == 0x3A, let second = digits(17, 2),
+                year >= 1970, (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month: month, year: year),
+                hour < 24, minute < 60, second < 60
+            else { return nil }
+            var i = 19
+            var micros = 0
+            if b[i] == 0x2E {
+                i += 1
+                var count = 0
+                while i < n, (48...57).contains(b[i]) {
+                    if count < 6 { micros = micros * 10 + Int(b[i]) - 48 }
+                    count += 1
+                    i += 1
+                }
+                guard (1...9).contains(count) else { return nil }
+                for _ in count..<max(count, 6) { micros *= 10 }
+            }
+            guard i < n else { return nil }
+            var offset = 0
+            if b[i] == 0x5A || b[i] == 0x7A {
+                i += 1
+            } else if b[i] == 0x2B || b[i] == 0x2D {
+                guard n - i == 6, let oh = digits(i + 1, 2), b[i + 3] == 0x3A, let om = digits(i + 4, 2), oh < 24,
+                    om < 60
+                else { return nil }
+                offset = (oh * 60 + om) * 60 * (b[i] == 0x2B ? 1 : -1)
+                i += 6
+            } else {
+                return nil
+            }
+            guard i == n else { return nil }
+            let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
+            return (Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - offset)) * 1_000_000
+                + Int64(micros)
+        }
+
+        @Test("Timestamps with one byte changed parse exactly as a digit-at-a-time model does")
+        func mutatedAgainstModel() {
+            var g = SeededGenerator(seed: 0x7158)
+            let replacements = Array("0123456789/:-+.TtZz ".utf8) + [0x00, 0x2F, 0x3A, 0x7F, 0xC3, 0xFF]
+            var accepted = 0
+            for i in 0..<20_000 {
+                var text = Timestamp(microseconds: Int64(g.next() % UInt64(last + 1))).description
+                if i % 4 == 0 { text = String(text.dropLast()) + ["+02:00", "-11:30", "+00:00"][i % 3] }
+                var bytes = Array(text.utf8)
+                bytes[Int(g.next() % UInt64(bytes.count))] = replacements[Int(g.next() % UInt64(replacements.count))]
+                let expected = Self.reference(bytes)
+                if expected != nil { accepted += 1 }
+                #expect(bytes.withUnsafeBytes { Timestamp(rfc3339: $0)?.microseconds } == expected, "\(bytes)")
+            }
+            #expect(accepted > 2_000 && accepted < 18_000, "both accepted and refused mutations were tried")
+        }
     }
 
     @Suite("Formatting RFC 3339")

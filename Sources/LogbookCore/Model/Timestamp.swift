@@ -23,21 +23,22 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(rfc3339 bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
         guard n >= 20 else { return nil }
-        func digits(_ at: Int, _ count: Int) -> Int? {
-            var v = 0
-            for i in at..<(at + count) {
-                let d = Int(bytes[i]) - 48
-                guard (0...9).contains(d) else { return nil }
-                v = v * 10 + d
-            }
-            return v
+        // Two digits at a time, without a loop: every event has a timestamp, and a digit loop
+        // with its range checks took about 600 instructions of a line's 9,000.
+        @inline(__always)
+        func two(_ at: Int) -> Int? {
+            let a = bytes[at] &- 48
+            let b = bytes[at + 1] &- 48
+            guard a < 10, b < 10 else { return nil }
+            return Int(a) * 10 + Int(b)
         }
-        guard let year = digits(0, 4), bytes[4] == UInt8(ascii: "-"), let month = digits(5, 2),
-            bytes[7] == UInt8(ascii: "-"), let day = digits(8, 2),
+        guard let century = two(0), let yy = two(2), bytes[4] == UInt8(ascii: "-"), let month = two(5),
+            bytes[7] == UInt8(ascii: "-"), let day = two(8),
             bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
-            let hour = digits(11, 2), bytes[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
-            bytes[16] == UInt8(ascii: ":"), let second = digits(17, 2)
+            let hour = two(11), bytes[13] == UInt8(ascii: ":"), let minute = two(14),
+            bytes[16] == UInt8(ascii: ":"), let second = two(17)
         else { return nil }
+        let year = century * 100 + yy
         guard year >= 1970, (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year),
             hour < 24, minute < 60, second < 60
         else { return nil }
@@ -64,7 +65,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
             i += 1
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            guard n - i == 6, let oh = digits(i + 1, 2), bytes[i + 3] == UInt8(ascii: ":"), let om = digits(i + 4, 2),
+            guard n - i == 6, let oh = two(i + 1), bytes[i + 3] == UInt8(ascii: ":"), let om = two(i + 4),
                 oh < 24, om < 60
             else { return nil }
             offset = (oh * 60 + om) * 60 * (bytes[i] == UInt8(ascii: "+") ? 1 : -1)
