@@ -181,3 +181,24 @@ struct TenantNamesTests {
         #expect(names.index(of: TenantID("new")!) == 300)
     }
 }
+
+@Suite("Short keys as words")
+struct LittleEndianWordTests {
+    @Test("the first eight bytes (or fewer) as a little-endian word, for every length, read in place")
+    func everyLength() {
+        var g = SeededGenerator(seed: 9)
+        for _ in 0..<200 {
+            let bytes = (0..<12).map { _ in UInt8(truncatingIfNeeded: g.next()) }
+            for start in 0..<3 {
+                for n in 0...(12 - start) {
+                    var expected: UInt64 = 0
+                    for i in 0..<min(n, 8) { expected |= UInt64(bytes[start + i]) << (8 * UInt64(i)) }
+                    let got = bytes.withUnsafeBytes {
+                        UnsafeRawBufferPointer(rebasing: $0[start..<start + n]).littleEndianWord
+                    }
+                    #expect(got == expected, "\(bytes[start..<start + n])")
+                }
+            }
+        }
+    }
+}
