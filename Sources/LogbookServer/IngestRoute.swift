@@ -72,9 +72,9 @@ struct IngestRoute {
         let validator = EventValidator(now: Timestamp.now())
         var items: [Item] = []
         var events = EncodedEvents()
-        var tenants = TenantNames()  // the lines' tenant names, each checked once
         try body.withUnsafeReadableBytes { buffer in
             if ndjson {
+                var tenants = TenantNames()  // the lines' tenant names, each checked once
                 // Room up front, estimated from the body (agents' lines are 200–300 bytes of
                 // JSON, about twice their encoding): growing five columns line by line copies
                 // each several times. More lines than estimated just grow them.

@@ -86,14 +86,12 @@ extension BlockBody {
 /// `TableStrings`).
 ///
 /// The entries point into the bytes being encoded (the batch's tails), which outlive the
-/// table: nothing is copied until the table is written. The index is an open-addressing table
-/// over a fast hash of the UTF-8 bytes (`TableStrings.hash`): `Dictionary` with `String` keys
-/// normalises Unicode and runs SipHash, which cost more than everything else in encoding a block.
+/// table: nothing is copied until the table is written. They are found by a fast hash of the
+/// UTF-8 bytes (`TableStrings.hash`, `HashSlots`): `Dictionary` with `String` keys normalises
+/// Unicode and runs SipHash, which cost more than everything else in encoding a block.
 struct TableBytes {
     private var entries: [UnsafeRawBufferPointer] = []
-    private var hashes: [UInt64] = []
-    /// Open-addressing slots: 1 + index of an entry, 0 when empty.
-    private var slots: [Int32]
+    private var index: HashSlots
     /// The entries' bytes in all.
     private var entryBytes = 0
 
@@ -101,48 +99,23 @@ struct TableBytes {
 
     /// A table with room for `entries` entries before it grows.
     init(entries: Int) {
-        var size = 64
-        while size < 2 * entries { size <<= 1 }
-        slots = Array(repeating: 0, count: size)
+        index = HashSlots(capacity: entries)
         self.entries.reserveCapacity(entries)
-        hashes.reserveCapacity(entries)
     }
 
     /// Writes the index of `s` in the table, adding it first if new. `s` must stay valid until
     /// the table is written.
     mutating func encode(_ s: UnsafeRawBufferPointer, into c: inout ByteCursor) {
         let h = TableStrings.hash(s)
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: h) & mask
-        while slots[slot] != 0 {
-            let i = Int(slots[slot]) - 1
-            if hashes[i] == h && TableBytes.equal(entries[i], s) {
-                c.varint(UInt64(i))
-                return
-            }
-            slot = (slot + 1) & mask
-        }
-        let i = count
-        slots[slot] = Int32(i + 1)
+        let (found, slot) = index.find(h) { TableBytes.equal(entries[$0], s) }
+        if let found { return c.varint(UInt64(found)) }
         entries.append(s)
-        hashes.append(h)
         entryBytes += s.count
-        c.varint(UInt64(i))
-        if count * 2 > slots.count { grow() }
+        c.varint(UInt64(index.insert(h, at: slot)))
     }
 
     private static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
-    }
-
-    private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
-        let mask = slots.count - 1
-        for (i, h) in hashes.enumerated() {
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(i + 1)
-        }
     }
 
     /// The table: its entry count, then each entry's length and bytes. Room: `tableBound`.

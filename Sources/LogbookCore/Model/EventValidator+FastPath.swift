@@ -526,7 +526,7 @@ extension UnsafeRawBufferPointer {
 }
 
 extension Array where Element == UInt8 {
-    fileprivate func equals(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    func equals(_ bytes: UnsafeRawBufferPointer) -> Bool {
         count == bytes.count
             && (count == 0 || withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress!, count) == 0 })
     }
