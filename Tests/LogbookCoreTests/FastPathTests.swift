@@ -182,6 +182,30 @@ struct TenantNamesTests {
     }
 }
 
+extension TenantNamesTests {
+    @Test("validating lines gives each tenant one index, whichever path a line takes; a bad name appends nothing")
+    func throughTheValidator() throws {
+        let validator = EventValidator(now: FastPathTests.now)
+        var tenants = TenantNames()
+        var events = EncodedEvents()
+        func validate(_ line: String) throws -> Int? {
+            try Array(line.utf8).withUnsafeBytes { try validator.validate(line: $0, into: &events, tenants: &tenants) }
+        }
+        let fast = FastPathTests.workloadLines[0]  // tenant t014
+        // An escape in the title sends a line to the general path.
+        let general = fast.replacingOccurrences(of: #""title":"preview"#, with: #""title":"pre\u0076iew"#)
+        #expect(Array(general.utf8).withUnsafeBytes { FastEventDecoder(now: FastPathTests.now).decode($0) } == nil)
+        #expect(try validate(fast) == 0)
+        #expect(try validate(general) == 0)
+        #expect(try validate(FastPathTests.workloadLines[2]) == 1)  // t086
+        #expect(try validate(general.replacingOccurrences(of: "t014", with: "t086")) == 1)
+        #expect(tenants.names == [TenantID("t014")!, TenantID("t086")!])
+        #expect(events.count == 4)
+        #expect(throws: ValidationError.self) { try validate(fast.replacingOccurrences(of: "t014", with: "T 14")) }
+        #expect(events.count == 4 && tenants.names.count == 2)
+    }
+}
+
 @Suite("Short keys as words")
 struct LittleEndianWordTests {
     @Test("the first eight bytes (or fewer) as a little-endian word, for every length, read in place")

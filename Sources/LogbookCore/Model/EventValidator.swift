@@ -21,24 +21,10 @@ public struct EventValidator: Sendable {
     }
 
     /// Parses and validates one NDJSON line and appends its event to `events` in its encoded
-    /// form; returns the tenant the line names, if any. An invalid line appends nothing.
-    /// Lines of the common shape are encoded straight from their bytes, without an `Event`.
-    public func validate(
-        line: UnsafeRawBufferPointer, into events: inout EncodedEvents
-    ) throws(ValidationError)
-        -> TenantID?
-    {
-        if let tenant = FastEventDecoder(now: now).decode(line, into: &events, tenant: { TenantID(utf8: $0) }) {
-            return tenant
-        }
-        let v = try validateInGeneral(line: line)
-        events.append(v.event)
-        return v.tenant
-    }
-
-    /// Same, for a reader of many lines that name few tenants (a file part, a request body):
-    /// the line's tenant as its index in `tenants.names`, each name checked and made into a
-    /// `TenantID` once.
+    /// form; returns the tenant the line names, if any, as its index in `tenants.names` (each
+    /// name checked and made into a `TenantID` once, however many lines name it). An invalid
+    /// line appends nothing. Lines of the common shape are encoded straight from their bytes,
+    /// without an `Event`.
     public func validate(
         line: UnsafeRawBufferPointer, into events: inout EncodedEvents, tenants: inout TenantNames
     ) throws(ValidationError)
